@@ -1,0 +1,1 @@
+"""foundations implementations of ML Atlas (one concept per module)."""

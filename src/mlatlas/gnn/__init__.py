@@ -1,0 +1,1 @@
+"""gnn implementations of ML Atlas (one concept per module)."""

@@ -1,0 +1,1 @@
+"""hardware implementations of ML Atlas (one concept per module)."""

@@ -1,0 +1,1 @@
+"""stochastic implementations of ML Atlas (one concept per module)."""

@@ -1,0 +1,1 @@
+"""transformers implementations of ML Atlas (one concept per module)."""

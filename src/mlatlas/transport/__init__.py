@@ -1,0 +1,1 @@
+"""transport implementations of ML Atlas (one concept per module)."""
