@@ -1,0 +1,1 @@
+"""Support code for the browser labs: the shared generator and the golden-vector writer."""
