@@ -1,0 +1,192 @@
+"""Exact discrete optimal transport: the Kantorovich linear program solved by the network simplex.
+
+Paper: Kantorovich, 1942, "On the translocation of masses"; Dantzig, 1951, the transportation
+simplex; Peyré & Cuturi, 2019, "Computational Optimal Transport", arXiv:1803.00567, Section 3.5.
+Minimise <P, C> over plans P ≥ 0 with row sums a and column sums b. An optimal vertex is a spanning
+tree of at most M + N - 1 cells; the simplex walks from tree to tree, each step lowering the cost.
+
+Written as plain float64 loops over a spanning tree (no LP library) so the browser lab can port it
+line by line. Pricing is vectorised; everything else is O(M + N) per pivot.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+@dataclass(frozen=True)
+class ExactTransport:
+    """An optimal plan and its certificate.
+
+    plan: (M, N) with row sums a and column sums b; cost = <plan, C>;
+    u: (M,), v: (N,) dual potentials with u_i + v_j ≤ C_ij everywhere, equality on the plan's support,
+    so cost = <a, u> + <b, v> (strong duality). basis: the M + N - 1 tree cells (row, col).
+    """
+
+    plan: np.ndarray
+    cost: float
+    u: np.ndarray
+    v: np.ndarray
+    basis: tuple[tuple[int, int], ...]
+    num_iters: int
+
+
+def squared_euclidean_cost(x: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C_ij = |x_i - y_j|², x: (M, F), y: (N, F) -> (M, N), float64."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    y = np.atleast_2d(np.asarray(y, dtype=np.float64))
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} features but y has {y.shape[1]}; points must share a space")
+    diff = x[:, None, :] - y[None, :, :]  # (M, N, F)
+    return np.einsum("mnf,mnf->mn", diff, diff)  # (M, N)
+
+
+def check_marginals(a: ArrayLike, b: ArrayLike, cost: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate (a, b, C) and return float64 copies with b rescaled to a's total mass."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    C = np.asarray(cost, dtype=np.float64)
+    if a.ndim != 1 or b.ndim != 1 or a.size == 0 or b.size == 0:
+        raise ValueError("a and b must be non-empty 1-D weight vectors")
+    if C.shape != (a.size, b.size):
+        raise ValueError(f"cost has shape {C.shape} but a, b ask for {(a.size, b.size)}")
+    if np.any(a < 0) or np.any(b < 0) or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("a and b must be finite and non-negative")
+    if not np.all(np.isfinite(C)):
+        raise ValueError("cost contains NaN or infinity; use a large finite cost to forbid a pair")
+    total_a, total_b = a.sum(), b.sum()
+    if total_a <= 0 or total_b <= 0:
+        raise ValueError("a and b must each carry positive mass")
+    if abs(total_a - total_b) > 1e-9 * max(total_a, total_b):
+        raise ValueError(f"a sums to {total_a} but b sums to {total_b}; normalise both to the same mass")
+    return a, b * (total_a / total_b), C
+
+
+def northwest_corner(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A first feasible tree: fill cells from the top-left, moving down when a row is used up.
+
+    The staircase from (0, 0) to (M-1, N-1) visits exactly M + N - 1 cells: a spanning tree, some of
+    whose cells may carry zero mass (a degenerate but valid basis).
+    """
+    M, N = a.size, b.size
+    plan = np.zeros((M, N))
+    supply, demand = a.copy(), b.copy()
+    basis = []
+    i = j = 0
+    while True:
+        mass = min(supply[i], demand[j])  # ship as much as both allow
+        plan[i, j] = mass
+        basis.append((i, j))
+        supply[i] -= mass
+        demand[j] -= mass
+        if i == M - 1 and j == N - 1:
+            return plan, basis
+        if (supply[i] <= demand[j] and i < M - 1) or j == N - 1:
+            i += 1  # row i is exhausted
+        else:
+            j += 1  # column j is exhausted
+
+
+def _tree(basis: list[tuple[int, int]], M: int, N: int, C: np.ndarray):
+    """Root the basis tree at row 0: parent, depth and potentials with u_i + v_j = C_ij on the tree.
+
+    Nodes 0..M-1 are rows, M..M+N-1 are columns; ``pot`` holds u for rows and v for columns.
+    """
+    neighbours: list[list[int]] = [[] for _ in range(M + N)]
+    for i, j in basis:
+        neighbours[i].append(M + j)
+        neighbours[M + j].append(i)
+    parent = [-1] * (M + N)
+    depth = [0] * (M + N)
+    pot = np.zeros(M + N)
+    seen = [False] * (M + N)
+    seen[0] = True
+    stack = [0]
+    while stack:
+        node = stack.pop()
+        for other in neighbours[node]:
+            if not seen[other]:
+                seen[other] = True
+                parent[other], depth[other] = node, depth[node] + 1
+                i, j = (node, other - M) if node < M else (other, node - M)
+                pot[other] = C[i, j] - pot[node]  # u_i + v_j = C_ij on tree cells
+                stack.append(other)
+    return parent, depth, pot
+
+
+def _cycle(parent: list[int], depth: list[int], start: int, end: int) -> list[int]:
+    """Nodes on the tree path from ``start`` to ``end`` (both included)."""
+    up, down = [start], [end]
+    a, b = start, end
+    while depth[a] > depth[b]:
+        a = parent[a]
+        up.append(a)
+    while depth[b] > depth[a]:
+        b = parent[b]
+        down.append(b)
+    while a != b:
+        a, b = parent[a], parent[b]
+        up.append(a)
+        down.append(b)
+    return up + down[-2::-1]  # start ... common ancestor ... end
+
+
+def exact_transport(
+    a: ArrayLike, b: ArrayLike, cost: ArrayLike, max_iters: int = 100_000, bland_after: int = 50
+) -> ExactTransport:
+    """Solve min_P <P, C> s.t. P 1 = a, Pᵀ 1 = b, P ≥ 0 exactly by the transportation simplex.
+
+    a: (M,), b: (N,) non-negative weights of equal total; cost: (M, N). Each pivot
+      1. prices every cell: reduced cost r_ij = C_ij - u_i - v_j (u, v from the tree);
+      2. stops if r ≥ 0 (dual feasible, hence optimal); otherwise enters the most negative cell;
+      3. pushes θ around the unique cycle the new cell closes, + and - alternately, θ = the smallest
+         mass on a '-' cell, which leaves the tree.
+    Degenerate pivots (θ = 0) can cycle in theory; after ``bland_after`` of them in a row we switch to
+    Bland's smallest-index rule, which provably terminates, until a pivot moves mass again.
+    """
+    a, b, C = check_marginals(a, b, cost)
+    M, N = C.shape
+    plan, basis = northwest_corner(a, b)
+    index_of = {cell: k for k, cell in enumerate(basis)}  # cell -> slot in ``basis``
+    tol = 1e-12 * max(1.0, float(np.abs(C).max()))  # reduced costs above -tol count as zero
+    degenerate_run = 0
+    for it in range(max_iters):
+        parent, depth, pot = _tree(basis, M, N, C)
+        u, v = pot[:M], pot[M:]
+        reduced = C - u[:, None] - v[None, :]  # r_ij = C_ij - u_i - v_j, (M, N)
+        if degenerate_run < bland_after:
+            flat = int(np.argmin(reduced))  # Dantzig: steepest reduced cost
+        else:
+            flat = int(np.flatnonzero(reduced.ravel() < -tol)[0]) if reduced.min() < -tol else 0  # Bland
+        i, j = divmod(flat, N)
+        if reduced[i, j] >= -tol:  # no improving cell: optimal
+            return ExactTransport(plan, float(np.sum(plan * C)), u.copy(), v.copy(), tuple(basis), it)
+        path = _cycle(parent, depth, M + j, i)  # column j ... row i through the tree
+        # cells along the path alternate -, +, -, ...; the entering cell (i, j) is +
+        cells = [(min(p, q), max(p, q) - M) for p, q in zip(path[:-1], path[1:])]
+        minus, plus = cells[0::2], cells[1::2]
+        theta = min(plan[c] for c in minus)  # the most mass we can shift
+        leaving = min((c for c in minus if plan[c] == theta), key=lambda c: c[0] * N + c[1])
+        for c in minus:
+            plan[c] -= theta
+        for c in plus:
+            plan[c] += theta
+        plan[i, j] += theta
+        plan[leaving] = 0.0
+        slot = index_of.pop(leaving)
+        basis[slot] = (i, j)
+        index_of[(i, j)] = slot
+        degenerate_run = degenerate_run + 1 if theta == 0.0 else 0
+    warnings.warn(
+        f"exact_transport stopped after max_iters={max_iters} pivots before reaching optimality; "
+        "raise max_iters (the plan returned is feasible but may not be optimal)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    _, _, pot = _tree(basis, M, N, C)
+    u, v = pot[:M].copy(), pot[M:].copy()
+    return ExactTransport(plan, float(np.sum(plan * C)), u, v, tuple(basis), max_iters)
