@@ -342,7 +342,8 @@ def demo(dataset: str = "moons", steps: int = 2000, seed: int = 0) -> TrainResul
     result = train(params, x, y, steps=steps, lr=0.5, activation="tanh", loss="bce", l2=1e-4)
     print(f"2-16-16-1 tanh MLP on {dataset!r}: 200 training points, full-batch SGD, lr 0.5, l2 1e-4")
     for step in sorted({0, steps // 10, steps // 4, steps // 2, steps - 1}):
-        print(f"  step {step:5d}  loss {result.losses[step]:.4f}  train accuracy {result.accuracies[step]:.3f}")
+        loss, acc = result.losses[step], result.accuracies[step]
+        print(f"  step {step:5d}  loss {loss:.4f}  train accuracy {acc:.3f}")
     test_acc = float(np.mean(predict(result.params, x_test) == y_test))
     print(f"  test accuracy on 1000 fresh points: {test_acc:.3f}")
     return result
