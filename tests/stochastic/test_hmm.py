@@ -1,0 +1,133 @@
+"""Gaussian HMM (forward–backward, Baum–Welch, Viterbi in log space) against hmmlearn and brute force."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hmmlearn.hmm import GaussianHMM
+
+from mlatlas.stochastic.hmm import (
+    HMMParams,
+    baum_welch,
+    forward_backward,
+    init_hmm_params,
+    log_emissions,
+    log_likelihood,
+    viterbi,
+)
+from mlatlas.stochastic.regime_detection import regime_switching_returns
+from mlatlas.verification import verifies
+
+TOL = 1e-10  # float64; relative, after N_ITER rounds of EM on a few hundred points
+N_ITER = 15
+
+
+def _series(seed=0, T=400):
+    return regime_switching_returns(T, np.random.default_rng(seed)).returns[:, None]  # (T, 1)
+
+
+def _hmmlearn_from(params: HMMParams, n_iter: int) -> GaussianHMM:
+    K = params.startprob.shape[0]
+    m = GaussianHMM(
+        n_components=K,
+        covariance_type="diag",
+        n_iter=n_iter,
+        tol=-np.inf,  # never stop early: exactly n_iter EM rounds, like ours
+        init_params="",  # keep the start we give it
+        params="stmc",
+        covars_prior=0.0,  # plain maximum likelihood, no prior on the variances
+        covars_weight=1.0,
+        implementation="log",
+    )
+    m.startprob_ = params.startprob.copy()
+    m.transmat_ = params.transmat.copy()
+    m.means_ = params.means.copy()
+    m.covars_ = params.covars.copy()
+    return m
+
+
+@verifies(
+    "regime-detection",
+    against="hmmlearn.hmm.GaussianHMM",
+    tol=TOL,
+    note="float64, same start, 15 Baum–Welch rounds: log-likelihoods, parameters, Viterbi path",
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_baum_welch_and_viterbi_match_hmmlearn(seed):
+    x = _series(seed)
+    init = init_hmm_params(x, 3)
+    ours = baum_welch(x, init, n_iter=N_ITER, tol=-np.inf)
+    ref = _hmmlearn_from(init, N_ITER).fit(x)
+
+    np.testing.assert_allclose(ours.log_likelihoods, ref.monitor_.history, rtol=TOL)
+    np.testing.assert_allclose(ours.params.startprob, ref.startprob_, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(ours.params.transmat, ref.transmat_, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(ours.params.means, ref.means_, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(ours.params.covars, ref._covars_, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(log_likelihood(x, ours.params), ref.score(x), rtol=TOL)
+
+    path = viterbi(x, ours.params)
+    ref_logprob, ref_path = ref.decode(x, algorithm="viterbi")
+    np.testing.assert_array_equal(path.states, ref_path)
+    np.testing.assert_allclose(path.log_prob, ref_logprob, rtol=TOL)
+    np.testing.assert_allclose(forward_backward(x, ours.params).gamma, ref.predict_proba(x), atol=1e-9)
+
+
+def _tiny():
+    params = HMMParams(
+        startprob=np.array([0.6, 0.4]),
+        transmat=np.array([[0.7, 0.3], [0.2, 0.8]]),
+        means=np.array([[0.0], [1.5]]),
+        covars=np.array([[1.0], [0.5]]),
+    )
+    x = np.array([[0.1], [1.2], [1.9], [-0.4], [0.8], [1.4]])
+    return params, x
+
+
+def _log_joint(params, x, path):
+    log_b = log_emissions(x, params)
+    lp = np.log(params.startprob[path[0]]) + log_b[0, path[0]]
+    for t in range(1, len(path)):
+        lp += np.log(params.transmat[path[t - 1], path[t]]) + log_b[t, path[t]]
+    return lp
+
+
+def test_forward_and_viterbi_equal_brute_force_enumeration():
+    params, x = _tiny()
+    paths = list(itertools.product(range(2), repeat=x.shape[0]))  # all 2^6 state paths
+    joint = np.array([_log_joint(params, x, p) for p in paths])
+    np.testing.assert_allclose(log_likelihood(x, params), np.log(np.exp(joint).sum()), rtol=1e-12)
+    best = viterbi(x, params)
+    np.testing.assert_array_equal(best.states, paths[int(joint.argmax())])
+    np.testing.assert_allclose(best.log_prob, joint.max(), rtol=1e-12)
+    # posterior marginals: gamma_t(i) = sum over paths with s_t = i
+    post = forward_backward(x, params)
+    w = np.exp(joint - joint.max())
+    w /= w.sum()
+    for t in range(x.shape[0]):
+        exact = sum(wi for wi, p in zip(w, paths) if p[t] == 1)
+        np.testing.assert_allclose(post.gamma[t, 1], exact, atol=1e-12)
+    np.testing.assert_allclose(post.xi_sum.sum(), x.shape[0] - 1, rtol=1e-12)
+
+
+def test_baum_welch_climbs_and_stays_finite_on_long_series():
+    x = _series(5, T=3000)  # P(x) ~ exp(+8000): the plain forward pass would overflow/underflow
+    fit = baum_welch(x, init_hmm_params(x, 3), n_iter=8, tol=-np.inf)
+    assert np.all(np.isfinite(fit.log_likelihoods))
+    assert np.all(np.diff(fit.log_likelihoods) >= -1e-8)  # EM is monotone
+    np.testing.assert_allclose(fit.params.transmat.sum(1), 1.0, atol=1e-12)
+
+
+def test_hmm_rejects_bad_input():
+    params, x = _tiny()
+    with pytest.raises(ValueError, match="features"):
+        log_likelihood(np.zeros((4, 2)), params)
+    with pytest.raises(ValueError, match="NaN"):
+        viterbi(np.array([0.0, np.nan]), params)
+    bad = HMMParams(params.startprob, np.array([[0.5, 0.6], [0.2, 0.8]]), params.means, params.covars)
+    with pytest.raises(ValueError, match="transmat"):
+        baum_welch(x, bad)
+    with pytest.raises(ValueError, match="n_iter"):
+        baum_welch(x, params, n_iter=0)
+    with pytest.raises(ValueError, match="stay"):
+        init_hmm_params(x, 2, stay=1.0)
