@@ -66,21 +66,25 @@ def attention_scores(
 ) -> Tensor:
     """Masked, scaled scores ``S = Q K^T / sqrt(D) (+ mask)`` of shape (..., T_q, T_k).
 
-    Forbidden positions hold ``-inf``. Computed in the inputs' dtype.
+    Forbidden positions hold ``-inf``. Computed in the inputs' dtype, except float16/bfloat16 inputs,
+    which are scored in float32.
     """
     if is_causal and attn_mask is not None:
         raise ValueError(
             "pass either is_causal=True or attn_mask, not both (fold the causal mask into attn_mask)"
         )
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    if q.dtype in (torch.float16, torch.bfloat16):  # half inputs: score in float32 (8-bit mantissas
+        q, k = q.float(), k.float()  # would shift large logits by whole units)
     scores = (q @ k.transpose(-2, -1)) * scale  # (..., T_q, T_k)  S = Q K^T / sqrt(D)
     t_q, t_k = q.shape[-2], k.shape[-2]
     if is_causal:
         attn_mask = causal_mask(t_q, t_k, device=q.device)
     if attn_mask is not None:
-        if attn_mask.shape[-2:] != (t_q, t_k):
+        if attn_mask.dim() < 2 or attn_mask.shape[-2] not in (1, t_q) or attn_mask.shape[-1] not in (1, t_k):
             raise ValueError(
-                f"attn_mask must end in (T_q, T_k) = ({t_q}, {t_k}); got {tuple(attn_mask.shape)}"
+                f"attn_mask must broadcast to (..., T_q, T_k) = (..., {t_q}, {t_k}); "
+                f"got {tuple(attn_mask.shape)}"
             )
         if attn_mask.dtype == torch.bool:
             scores = scores.masked_fill(~attn_mask, float("-inf"))  # forbid where mask is False
@@ -110,7 +114,7 @@ def attention_weights(
     p = torch.exp(scores - row_max)  # (..., T_q, T_k) unnormalised e^{S_ij - m_i}
     denom = p.sum(dim=-1, keepdim=True)  # (..., T_q, 1) l_i = sum_j e^{S_ij - m_i}
     weights = p / torch.where(denom > 0, denom, torch.ones_like(denom))  # A_ij = e^{S_ij - m_i} / l_i
-    return weights.to(q.dtype)
+    return weights.to(q.dtype)  # back to the inputs' dtype
 
 
 def scaled_dot_product_attention(
