@@ -132,7 +132,7 @@ def test_warmup_cosine_matches_torch_schedulers():
     torch.testing.assert_close(torch.tensor(ours), torch.tensor(reference), rtol=TOL, atol=TOL)
 
 
-@verifies("optimizers", against="torch.optim.lr_scheduler", tol=TOL, note="AdamW + warmup-cosine, 60 iterates")
+@verifies("optimizers", against="torch.optim.lr_scheduler", tol=TOL, note="AdamW + warmup-cosine, 60 steps")
 def test_scheduled_adamw_trajectory_matches_torch():
     x0, loss = least_squares_problem()
     reference = torch_trajectory(torch.optim.AdamW, {"lr": BASE_LR, "weight_decay": 0.1}, x0, loss, TOTAL,
@@ -165,7 +165,8 @@ def test_first_adam_step_has_length_lr_in_every_coordinate(lr, beta1, scale):
 def test_sgd_with_l2_equals_decoupled_decay_with_the_same_lambda():
     # For plain SGD, x − η(g + λx) = (1 − ηλ)x − ηg: L2 and decoupled decay are the same thing.
     g = torch.Generator().manual_seed(1)
-    x, grad = torch.randn(5, generator=g, dtype=torch.float64), torch.randn(5, generator=g, dtype=torch.float64)
+    x = torch.randn(5, generator=g, dtype=torch.float64)
+    grad = torch.randn(5, generator=g, dtype=torch.float64)
     l2, _ = opt.sgd_step(x, grad, opt.sgd_init(x), lr=0.1, weight_decay=0.3)
     torch.testing.assert_close(l2, (1 - 0.1 * 0.3) * x - 0.1 * grad, rtol=1e-14, atol=1e-14)
 
