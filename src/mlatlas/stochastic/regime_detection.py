@@ -267,3 +267,15 @@ def demo() -> None:
     print(f"{'method':40s} {'accuracy':>9s} {'ARI':>6s}")
     for r in comp.results:
         print(f"{r.name:40s} {r.accuracy:9.3f} {r.ari:6.3f}")
+    from mlatlas.stochastic.hmm import baum_welch, init_hmm_params
+
+    x = series.returns[:, None]
+    fit = baum_welch(x, init_hmm_params(x, 3), n_iter=100)
+    vols = np.sqrt(fit.params.covars[:, 0])
+    print(
+        "HMM daily volatilities:",
+        " ".join(f"{v:.2%}" for v in vols),
+        "(true",
+        *[f"{v:.1%}" for v in series.vols],
+        ")",
+    )
