@@ -1,0 +1,301 @@
+"""Markdown → HTML for one page: CommonMark + tables, footnotes, admonitions, math, anchors, and the
+atlas's two directives (`{code}` and `{figure}`), with links to other pages rewritten and checked.
+
+Math and figures are left as placeholders here and filled in by batch steps (one node process for all
+formulas, one worker pool for all figures); see `render.py`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from .code import SymbolError, find_symbol
+from .figures import check_target
+from .mathrender import Formula
+
+ADMONITIONS = ("note", "tip", "warning", "info", "important", "caution")
+MATH_MARK = "\x02M{}\x03"
+FIG_MARK = "\x02F{}\x03"
+MARK_RE = re.compile("\x02([MF])(\\d+)\x03")
+
+
+def slugify(text: str) -> str:
+    text = re.sub(r"<[^>]+>", "", text).lower()
+    text = re.sub(r"[^\w\s-]", "", text)
+    return re.sub(r"[\s_]+", "-", text).strip("-") or "section"
+
+
+@dataclass
+class LinkContext:
+    """What link rewriting needs to know about the site."""
+
+    root: Path  # the site folder
+    page_path: Path  # the source file being rendered
+    prefix: str  # relative path from this page's output directory to the site root, e.g. "../../"
+    pages_by_path: dict[Path, tuple[str, str]]  # resolved source path → (page id, site-relative url)
+    package_root: Path | None = None  # for "view source" paths in code blocks
+
+
+@dataclass
+class Draft:
+    """A page body rendered up to the batch steps."""
+
+    html: str = ""
+    formulas: list[tuple[Formula, int]] = field(default_factory=list)
+    figures: list[tuple[str, str, int]] = field(default_factory=list)  # (target, alt, line)
+    links: list[tuple[str, str, int]] = field(default_factory=list)  # (page id, anchor, line)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    toc: list[tuple[int, str, str]] = field(default_factory=list)  # (level, anchor, text)
+    anchors: set[str] = field(default_factory=set)
+    words: int = 0
+    code_targets: list[str] = field(default_factory=list)
+    media: list[tuple[Path, str]] = field(default_factory=list)  # (source file, site-relative url)
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def highlight_code(code: str, lang: str) -> str:
+    try:
+        lexer = get_lexer_by_name(lang) if lang else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        return html.escape(code)
+    return highlight(code, lexer, _FORMATTER)
+
+
+def _admonition_render(name: str):
+    def render(self, tokens, idx, options, env):
+        tok = tokens[idx]
+        if tok.nesting == 1:
+            title = tok.info.strip()[len(name):].strip() or name.capitalize()
+            return (f'<aside class="admonition {name}" role="note"><p class="admonition-title">'
+                    f"{html.escape(title)}</p>\n")
+        return "</aside>\n"
+
+    return render
+
+
+def make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.use(dollarmath_plugin, allow_labels=False, allow_space=True, allow_digits=False, double_inline=True)
+    md.use(footnote_plugin)
+    for name in ADMONITIONS:
+        md.use(container_plugin, name=name, render=_admonition_render(name))
+    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify, permalink=True,
+           permalinkSymbol="#", permalinkBefore=False)
+    md.add_render_rule("math_inline", _render_math_inline)
+    md.add_render_rule("math_inline_double", _render_math_block)
+    md.add_render_rule("math_block", _render_math_block)
+    md.add_render_rule("fence", _render_fence)
+    md.add_render_rule("table_open", lambda self, t, i, o, e: '<div class="table-wrap"><table>\n')
+    md.add_render_rule("table_close", lambda self, t, i, o, e: "</table></div>\n")
+    return md
+
+
+def _line(token: Token, env) -> int:
+    return env["line0"] + (token.map[0] if token.map else token.meta.get("line", 0))
+
+
+def _add_formula(token: Token, env, display: bool) -> str:
+    draft: Draft = env["draft"]
+    draft.formulas.append((Formula(token.content.strip(), display), _line(token, env)))
+    return MATH_MARK.format(len(draft.formulas) - 1)
+
+
+def _render_math_inline(self, tokens, idx, options, env):
+    return _add_formula(tokens[idx], env, display=False)
+
+
+def _render_math_block(self, tokens, idx, options, env):
+    return f'<div class="math-display">{_add_formula(tokens[idx], env, display=True)}</div>\n'
+
+
+def _render_fence(self, tokens, idx, options, env):
+    token = tokens[idx]
+    info = token.info.strip()
+    draft: Draft = env["draft"]
+    line = _line(token, env)
+    m = re.match(r"^\{(\w+)\}\s*(.*)$", info)
+    if m is None:
+        lang = info.split()[0] if info else ""
+        return f'<pre class="code"><code class="language-{html.escape(lang)}">' \
+               f"{highlight_code(token.content, lang)}</code></pre>\n"
+    directive, target = m.group(1), m.group(2).strip()
+    if directive == "code":
+        return _code_directive(target, token.content, line, draft, env)
+    if directive == "figure":
+        return _figure_directive(target, token.content, line, draft, env)
+    draft.problems.append((line, f"unknown directive `{{{directive}}}`; the atlas knows `{{code}}` and `{{figure}}`"))
+    return ""
+
+
+def _code_directive(target: str, body: str, line: int, draft: Draft, env) -> str:
+    if body.strip():
+        draft.problems.append((line, "a `{code}` block shows code by reference and must be empty; "
+                                     "delete the pasted code inside it"))
+    draft.code_targets.append(target)
+    try:
+        snippet = find_symbol(target)
+    except SymbolError as exc:
+        draft.problems.append((line, f"code directive: {exc}"))
+        return ""
+    ctx: LinkContext = env["ctx"]
+    shown = snippet.path.name
+    if ctx.package_root is not None:
+        try:
+            shown = str(snippet.path.resolve().relative_to(ctx.package_root))
+        except ValueError:
+            pass
+    label = f"{snippet.module}:{snippet.qualname}" if snippet.qualname else snippet.module
+    lines = f"lines {snippet.first_line}–{snippet.last_line}"
+    code = highlight(snippet.source, PythonLexer(), _FORMATTER)
+    return (f'<figure class="code-ref"><figcaption><code>{html.escape(label)}</code>'
+            f'<span class="code-where">{html.escape(shown)}, {lines}</span></figcaption>'
+            f'<pre class="code"><code class="language-python">{code}</code></pre></figure>\n')
+
+
+def _figure_directive(target: str, body: str, line: int, draft: Draft, env) -> str:
+    options: dict[str, str] = {}
+    caption_lines = []
+    for raw in body.splitlines():
+        m = re.match(r"^:(\w+):\s*(.*)$", raw)
+        if m and not caption_lines:
+            options[m.group(1)] = m.group(2).strip()
+        else:
+            caption_lines.append(raw)
+    unknown = set(options) - {"alt", "width"}
+    if unknown:
+        draft.problems.append((line, f"figure option(s) {', '.join(sorted(unknown))} not known; use :alt: and :width:"))
+    alt = options.get("alt", "")
+    if not alt:
+        draft.problems.append((line, f"figure `{target}` needs `:alt: <what it shows>` on the line after the opening fence"))
+    try:
+        check_target(target)
+    except SymbolError as exc:
+        draft.problems.append((line, f"figure directive: {exc}"))
+        return ""
+    draft.figures.append((target, alt, line))
+    md: MarkdownIt = env["md"]
+    caption = md.renderInline("\n".join(caption_lines).strip(), env) if caption_lines else ""
+    style = f' style="max-width:{html.escape(options["width"])}"' if "width" in options else ""
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (f'<figure class="figure"{style}><div class="figure-svg">'
+            f"{FIG_MARK.format(len(draft.figures) - 1)}</div>{cap}</figure>\n")
+
+
+def _rewrite_links(tokens: list[Token], env) -> None:
+    ctx: LinkContext = env["ctx"]
+    draft: Draft = env["draft"]
+    for block in tokens:
+        children = block.children or []
+        line = env["line0"] + (block.map[0] if block.map else 0)
+        for tok in children:
+            if tok.type == "math_inline" or tok.type == "math_inline_double":
+                tok.meta["line"] = block.map[0] if block.map else 0
+            attr = "href" if tok.type == "link_open" else "src" if tok.type == "image" else None
+            if attr is None:
+                continue
+            url = tok.attrGet(attr)
+            if not url or tok.attrGet("class") == "header-anchor":
+                continue
+            new = _rewrite(url, line, ctx, draft)
+            if new is not None:
+                tok.attrSet(attr, new)
+
+
+def _rewrite(url: str, line: int, ctx: LinkContext, draft: Draft) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or url.startswith("//"):
+        return None  # absolute URL: left as it is
+    if url.startswith("#"):
+        draft.links.append(("", unquote(parts.fragment), line))
+        return None
+    if url.startswith("/"):
+        draft.problems.append((line, f"link `{url}` is absolute to the server; write it relative to this file "
+                                     "(e.g. `../foundations/softmax.md`) so it works wherever the site is served"))
+        return None
+    target = (ctx.page_path.parent / unquote(parts.path)).resolve()
+    if parts.path.endswith(".md"):
+        hit = ctx.pages_by_path.get(target)
+        if hit is None:
+            draft.problems.append((line, f"broken link `{url}`: no page at {target.name} "
+                                         f"(looked for {_rel(target, ctx.root)})"))
+            return None
+        page_id, page_url = hit
+        if parts.fragment:
+            draft.links.append((page_id, unquote(parts.fragment), line))
+        return ctx.prefix + page_url + (f"#{parts.fragment}" if parts.fragment else "")
+    if not target.exists():
+        draft.problems.append((line, f"broken link `{url}`: {_rel(target, ctx.root)} does not exist"))
+        return None
+    try:
+        rel = target.relative_to(ctx.root.resolve())
+    except ValueError:
+        draft.problems.append((line, f"link `{url}` points outside the site folder; copy the file into it"))
+        return None
+    site_url = "media/" + rel.as_posix()
+    draft.media.append((target, site_url))
+    return ctx.prefix + site_url
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _collect_headings(tokens: list[Token], draft: Draft) -> None:
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.attrGet("id"):
+            anchor = str(tok.attrGet("id"))
+            level = int(tok.tag[1])
+            inline = tokens[i + 1]
+            text = "".join(c.content for c in (inline.children or []) if c.type in ("text", "code_inline"))
+            draft.toc.append((level, anchor, text.strip()))
+            draft.anchors.add(anchor)
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+
+
+def render_body(md: MarkdownIt, body: str, line0: int, ctx: LinkContext) -> Draft:
+    """Render one page body. `line0` is the file line of the body's first line minus one."""
+    draft = Draft()
+    env = {"draft": draft, "ctx": ctx, "md": md, "line0": line0 + 1}
+    tokens = md.parse(body, env)
+    _rewrite_links(tokens, env)
+    _collect_headings(tokens, draft)
+    draft.html = md.renderer.render(tokens, md.options, env)
+    draft.anchors.update(re.findall(r'\bid="([^"]+)"', draft.html))
+    prose = re.sub(r"```.*?```", " ", body, flags=re.S)
+    prose = re.sub(r"\$\$.*?\$\$", " ", prose, flags=re.S)
+    draft.words = len(_WORD.findall(prose))
+    return draft
+
+
+def fill(html_text: str, math: list[str], figures: list[str]) -> str:
+    """Replace placeholders with rendered math and figures."""
+    def sub(m: re.Match) -> str:
+        i = int(m.group(2))
+        return math[i] if m.group(1) == "M" else figures[i]
+
+    return MARK_RE.sub(sub, html_text)

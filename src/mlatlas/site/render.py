@@ -1,0 +1,304 @@
+"""Stage 3 — render: markdown bodies (with math and figures filled in) and templates → output files.
+
+`render_bodies` turns every page's markdown into HTML, batching math through KaTeX and figures through
+worker processes, and collects the problems only rendering can find (links, anchors, code symbols,
+figures, TeX). `render_site` lays the pages into templates and writes the index pages, feed and sitemap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from . import figures as figures_mod
+from .code import source_digest
+from .graph import colour_of, graph_svg, leads_to, learning_path
+from .markdown import Draft, LinkContext, fill, make_parser, render_body, slugify
+from .mathrender import MathCache, render_formulas
+from .model import Page, Site
+from .problems import Problem, display_path
+from .verifications import Declared
+
+ENGINE_VERSION = "1"
+WORDS_PER_MINUTE = 220
+
+
+@dataclass(frozen=True)
+class Body:
+    html: str
+    toc: tuple[tuple[int, str, str], ...]
+    minutes: int
+    has_math: bool
+    media: tuple[tuple[Path, str], ...]
+
+
+def structure_signature(site: Site) -> str:
+    """Changes when anything a page's links could depend on changes (ids, paths, urls)."""
+    h = hashlib.sha1(ENGINE_VERSION.encode())
+    for p in sorted(site.pages, key=lambda p: str(p.path)):
+        h.update(f"{p.id}|{p.path}|{p.url}\n".encode())
+    return h.hexdigest()
+
+
+_DIRECTIVE = re.compile(r"^\s*```+\s*\{(code|figure)\}\s*(\S+)", re.M)
+
+
+def draft_key(page: Page, signature: str) -> str:
+    h = hashlib.sha1(f"{signature}|{page.path}|{page.body_line}|".encode())
+    h.update(page.body.encode())
+    for kind, target in _DIRECTIVE.findall(page.body):
+        h.update(f"{kind}:{target}:{source_digest(target)}".encode())
+    return h.hexdigest()
+
+
+def prefix_for(url: str) -> str:
+    """Relative path from a page directory (e.g. 'gnn/gcn/') back to the site root."""
+    return "../" * url.count("/")
+
+
+def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | None,
+                  progress: Callable[[str, int, int], None] | None = None) -> tuple[dict[str, Body], list[Problem]]:
+    md = make_parser()
+    root = site.config.root.resolve()
+    pages_by_path = {p.path.resolve(): (p.id, p.url) for p in site.pages}
+    signature = structure_signature(site)
+    package_root = Path(__file__).resolve().parents[2]  # .../src
+    problems: list[Problem] = []
+    drafts: dict[str, Draft] = {}
+    for page in site.pages:
+        key = draft_key(page, signature)
+        draft = draft_cache.get(key)
+        if draft is None:
+            ctx = LinkContext(root=root, page_path=page.path.resolve(), prefix=prefix_for(page.url),
+                              pages_by_path=pages_by_path, package_root=package_root)
+            draft = render_body(md, page.body, page.body_line - 1, ctx)
+            draft_cache[key] = draft
+        drafts[page.id] = draft
+    where = {p.id: display_path(p.path, root) for p in site.pages}
+
+    # Math: every formula of every page in one KaTeX run.
+    math_cache = MathCache(cache_dir / "math.json" if cache_dir else None)
+    all_formulas = [f for d in drafts.values() for f, _ in d.formulas]
+    rendered_math = render_formulas(all_formulas, math_cache)
+    math_cache.save()
+
+    # Figures: every figure in one worker pool (cached by the hash of the code they depend on).
+    targets = [t for d in drafts.values() for t, _, _ in d.figures]
+    done = [0]
+
+    def fig_progress(target: str) -> None:
+        done[0] += 1
+        if progress:
+            progress(target, done[0], len(set(targets)))
+
+    rendered_figs = figures_mod.render_figures(targets, cache_dir / "figures" if cache_dir else None, fig_progress)
+
+    bodies: dict[str, Body] = {}
+    for page in site.pages:
+        d = drafts[page.id]
+        for line, msg in d.problems:
+            problems.append(Problem(where[page.id], line, msg))
+        maths = []
+        for formula, line in d.formulas:
+            res = rendered_math.get(formula.key)
+            if isinstance(res, Exception) or res is None:
+                problems.append(Problem(where[page.id], line, f"math: KaTeX cannot render `{formula.tex[:80]}`: {res}"))
+                maths.append(f'<code class="math-error">{html.escape(formula.tex)}</code>')
+            else:
+                maths.append(res)
+        figs = []
+        for target, alt, line in d.figures:
+            svg, err = rendered_figs.get(target, ("", "not drawn"))
+            if err:
+                problems.append(Problem(where[page.id], line, f"figure `{target}` failed: {err}"))
+                figs.append("")
+            else:
+                figs.append(figures_mod.clean_svg(svg, alt))
+        minutes = max(1, math.ceil(d.words / WORDS_PER_MINUTE))
+        bodies[page.id] = Body(html=fill(d.html, maths, figs), toc=tuple(d.toc), minutes=minutes,
+                               has_math=bool(d.formulas), media=tuple(d.media))
+
+    # Anchors: a link's #fragment must name a heading (or other id) on the target page.
+    for page in site.pages:
+        for target_id, anchor, line in drafts[page.id].links:
+            tid = target_id or page.id
+            if tid in drafts and anchor not in drafts[tid].anchors:
+                known = sorted(a for a in drafts[tid].anchors if not a.startswith("fn"))
+                from .problems import did_you_mean
+                problems.append(Problem(where[page.id], line,
+                                        f"broken anchor `#{anchor}` on page `{tid}`{did_you_mean(anchor, known)}"))
+    return bodies, problems
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("mlatlas.site", "templates"),
+                      autoescape=select_autoescape(["html", "xml"]), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["slug"] = slugify
+    return env
+
+
+def _verified_rows(declared: list[Declared], root: Path) -> list[dict]:
+    groups: dict[tuple[str, str], list[Declared]] = defaultdict(list)
+    for d in declared:
+        groups[(d.against, d.describe())].append(d)
+    rows = []
+    for (against, text), ds in groups.items():
+        rest = text[len(against):].lstrip(", ")
+        files = sorted({display_path(d.path, root) for d in ds})
+        rows.append({"against": against, "rest": rest, "count": len(ds), "files": ", ".join(files)})
+    return sorted(rows, key=lambda r: r["against"])
+
+
+def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -> dict[str, str]:
+    """Every output file of the site as {relative path: text} (assets are copied by the writer)."""
+    env = _env()
+    cfg = site.config
+    ids = site.by_id()
+    minutes = {pid: b.minutes for pid, b in bodies.items()}
+    collections = site.collections()
+    colours = {c.id: colour_of(site, Page(id="x", kind="chapter", path=c.path, title="", body="", body_line=1,
+                                          collection=c.id)) for c in collections}
+    counts = {c.id: len(site.chapters_of(c.id)) for c in collections}
+    by_page: dict[str, list[Declared]] = defaultdict(list)
+    for d in declared:
+        by_page[d.page].append(d)
+    verified_ids = set(by_page)
+    readable = [p for p in site.pages if p.kind in ("chapter", "exploration", "lab")]
+    files: dict[str, str] = {}
+    repo_root = cfg.tests.parent if cfg.tests else cfg.root
+
+    def common(url: str, title: str, description: str = "", has_math: bool = False) -> dict:
+        return {"site": cfg, "root": prefix_for(url), "title": title,
+                "description": description or cfg.description, "has_math": has_math}
+
+    # Chapters, explorations, labs, about.
+    for page in site.pages:
+        body = bodies[page.id]
+        url = page.url
+        ctx = common(url, page.title, page.summary, body.has_math)
+        if page.kind == "collection":
+            chapters = site.chapters_of(page.id)
+            files[url + "index.html"] = env.get_template("collection.html").render(
+                **ctx, page=page, body=body.html, chapters=chapters, minutes=minutes,
+                total_minutes=sum(minutes[c.id] for c in chapters), verified_ids=verified_ids)
+            continue
+        crumbs, prev, nxt = [], None, None
+        if page.kind == "chapter":
+            coll = ids.get(page.collection or "")
+            shelf = ("Library", "library/") if coll and coll.collection_kind == "book" else ("Series", "series/")
+            crumbs = [(shelf[0], ctx["root"] + shelf[1])]
+            if coll:
+                crumbs.append((coll.title, ctx["root"] + coll.url))
+            chapters = site.chapters_of(page.collection or "")
+            i = chapters.index(page)
+            prev = chapters[i - 1] if i > 0 else None
+            nxt = chapters[i + 1] if i + 1 < len(chapters) else None
+        elif page.kind == "exploration":
+            crumbs = [("Explorations", ctx["root"] + "explorations/")]
+        elif page.kind == "lab":
+            crumbs = [("Labs", ctx["root"] + "labs/")]
+        prereqs = [ids[p] for p in page.prerequisites if p in ids]
+        path_len = len(learning_path(site, page.id)) - 1
+        template = "page.html"
+        files[url + "index.html"] = env.get_template(template).render(
+            **ctx, page=page, body=body.html, toc=body.toc if page.kind != "lab" else (),
+            minutes=body.minutes if page.kind in ("chapter", "exploration") else None,
+            crumbs=crumbs, prev=prev, next=nxt, prereqs=prereqs, leads=leads_to(site, page.id),
+            path_len=path_len, verified=_verified_rows(by_page.get(page.id, []), repo_root))
+        if page.kind == "lab":
+            files[url + "index.html"] = files[url + "index.html"].replace("<body>", '<body class="lab-page">', 1)
+
+    # Home.
+    dated = sorted((p for p in readable if p.date), key=lambda p: (p.date, p.title), reverse=True)
+    files["index.html"] = env.get_template("home.html").render(
+        **common("", cfg.title), collections=collections, colours=colours, counts=counts,
+        graph=graph_svg(site, ""), labs=sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
+        explorations=sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
+        latest=dated[:6], minutes=minutes)
+
+    listing = env.get_template("list.html")
+    empty = dict(collections=[], pages=[], tags_filter=[], tag_cloud=[], path=[], counts=counts, minutes=minutes,
+                 intro="")
+    files["library/index.html"] = listing.render(**common("library/", "Library"), **{
+        **empty, "collections": [c for c in collections if c.collection_kind == "book"],
+        "intro": "Books: chapters meant to be read in order."})
+    files["series/index.html"] = listing.render(**common("series/", "Series"), **{
+        **empty, "collections": [c for c in collections if c.collection_kind == "series"],
+        "intro": "Series: standalone pieces on a shared theme."})
+    files["labs/index.html"] = listing.render(**common("labs/", "Labs"), **{
+        **empty, "pages": sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
+        "intro": "Interactive labs that run in your browser."})
+    files["explorations/index.html"] = listing.render(**common("explorations/", "Explorations"), **{
+        **empty, "pages": sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
+        "intro": "Long-form guided reads."})
+
+    corder = {c.id: i for i, c in enumerate(collections)}
+    essays = sorted(readable, key=lambda p: ({"chapter": 0, "exploration": 1, "lab": 2}[p.kind],
+                                             corder.get(p.collection or "", 99), p.order, p.title))
+    tag_counts = Counter(t for p in readable for t in p.tags)
+    tags_sorted = sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    total = sum(minutes[p.id] for p in essays if p.kind != "lab")
+    files["essays/index.html"] = listing.render(**common("essays/", "Every essay"), **{
+        **empty, "pages": essays, "tags_filter": tags_sorted,
+        "intro": f"All {len(essays)} pages, about {total} minutes of reading. Filter by tag."})
+    files["tags/index.html"] = listing.render(**common("tags/", "Tags"), **{**empty, "tag_cloud": tags_sorted})
+    for tag, n in tag_counts.items():
+        url = f"tags/{slugify(tag)}/"
+        files[url + "index.html"] = listing.render(**common(url, f"Tagged “{tag}”"), **{
+            **empty, "pages": [p for p in essays if tag in p.tags],
+            "intro": f"{n} {'page' if n == 1 else 'pages'} tagged {tag}."})
+    for page in readable:
+        path = learning_path(site, page.id)
+        url = f"paths/{page.id}/"
+        files[url + "index.html"] = listing.render(**common(url, f"Learning path to {page.title}"), **{
+            **empty, "path": path,
+            "intro": f"Everything {page.title} builds on, in reading order: {len(path)} pages, "
+                     f"about {sum(minutes.get(p.id, 1) for p in path)} minutes."})
+
+    files["search/index.html"] = env.get_template("search.html").render(**common("search/", "Search"))
+    base_path = urlsplit(cfg.base_url).path or "/"
+    files["404.html"] = env.get_template("notfound.html").render(**{**common("", "Not found"), "root": base_path})
+    files["feed.xml"] = atom_feed(site, dated)
+    files["sitemap.xml"] = sitemap(site, list(files))
+    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {cfg.base_url}sitemap.xml\n"
+    return files
+
+
+def _xml(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def atom_feed(site: Site, dated: list[Page]) -> str:
+    cfg = site.config
+    updated = (dated[0].date if dated else dt.date(2026, 1, 1)).isoformat() + "T00:00:00Z"
+    entries = []
+    for p in dated[:30]:
+        link = cfg.base_url + p.url
+        entries.append(
+            f"<entry><title>{_xml(p.title)}</title><link href=\"{_xml(link)}\"/><id>{_xml(link)}</id>"
+            f"<updated>{p.date.isoformat()}T00:00:00Z</updated><summary>{_xml(p.summary)}</summary></entry>")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>{_xml(cfg.title)}</title><subtitle>{_xml(cfg.tagline)}</subtitle>"
+            f'<link href="{_xml(cfg.base_url)}"/><link rel="self" href="{_xml(cfg.base_url)}feed.xml"/>'
+            f"<id>{_xml(cfg.base_url)}</id><updated>{updated}</updated>"
+            f"<author><name>{_xml(cfg.author or cfg.title)}</name></author>" + "".join(entries) + "</feed>\n")
+
+
+def sitemap(site: Site, paths: list[str]) -> str:
+    urls = sorted(p[: -len("index.html")] for p in paths if p.endswith("index.html"))
+    body = "".join(f"<url><loc>{_xml(site.config.base_url + u)}</loc></url>" for u in urls)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n')

@@ -1,0 +1,142 @@
+"""Stage 4 — write: put the rendered files, assets and search index in place, all or nothing.
+
+The new site is assembled in a staging folder beside the output (hard links to the unchanged files of
+the previous build, fresh files for the changed ones), indexed for search there, and only then swapped
+in. A build that fails before the swap leaves the previous output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .mathrender import katex_dist
+from .model import Site
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def asset_files(site: Site, media: set[tuple[Path, str]]) -> dict[str, Path]:
+    """Files copied verbatim: {output path: source path}."""
+    out: dict[str, Path] = {}
+    for f in STATIC.iterdir():
+        if f.is_file():
+            out[f"assets/{f.name}"] = f
+    dist = katex_dist()
+    out["assets/katex/katex.min.css"] = dist / "katex.min.css"
+    for font in (dist / "fonts").iterdir():
+        if font.suffix == ".woff2":  # every browser that runs the site reads woff2
+            out[f"assets/katex/fonts/{font.name}"] = font
+    labs = site.config.root / "labs"
+    if labs.is_dir():
+        for f in labs.rglob("*"):
+            rel = f.relative_to(labs).as_posix()
+            if f.is_file() and ".test." not in f.name and "node_modules" not in rel and not f.name.endswith(".md"):
+                out[f"labs/{rel}"] = f
+    for src, url in media:
+        out[url] = src
+    return out
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Copy a tree by hard links (falls back to copies across filesystems)."""
+    def link(s, d):
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+    shutil.copytree(src, dst, copy_function=link, dirs_exist_ok=False)
+
+
+def _put(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        path.unlink()  # never write through a hard link shared with the live output
+    path.write_bytes(data)
+
+
+def write_site(site: Site, files: dict[str, str], media: set[tuple[Path, str]], out_dir: Path,
+               cache_dir: Path | None, search: bool = True) -> int:
+    """Write the site into `out_dir` atomically. Returns the number of files written or changed."""
+    out_dir = out_dir.resolve()
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    for leftover in (staging, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    manifest_path = cache_dir / "manifest.json" if cache_dir else None
+    manifest: dict[str, str] = {}
+    if out_dir.exists() and manifest_path is not None and manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except ValueError:
+            manifest = {}
+    if out_dir.exists() and manifest:
+        _link_tree(out_dir, staging)
+    else:
+        manifest = {}
+        staging.mkdir(parents=True)
+
+    wanted: dict[str, bytes | Path] = {k: v.encode("utf-8") for k, v in files.items()}
+    wanted.update(asset_files(site, media))
+    new_manifest: dict[str, str] = {}
+    changed = 0
+    for rel, content in wanted.items():
+        if isinstance(content, Path):
+            st = content.stat()
+            digest = f"{st.st_mtime_ns}:{st.st_size}:{content}"
+        else:
+            digest = _digest(content)
+        new_manifest[rel] = digest
+        if manifest.get(rel) == digest and (staging / rel).exists():
+            continue
+        changed += 1
+        if isinstance(content, Path):
+            dst = staging / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if dst.exists():
+                dst.unlink()
+            shutil.copy2(content, dst)
+        else:
+            _put(staging / rel, content)
+    # Remove what the previous build wrote and this one does not (except the search index).
+    for rel in set(manifest) - set(new_manifest):
+        stale = staging / rel
+        if stale.exists():
+            stale.unlink()
+    html_changed = any(k.endswith(".html") and manifest.get(k) != new_manifest[k] for k in new_manifest) or \
+        any(k.endswith(".html") for k in set(manifest) - set(new_manifest))
+    if search and (html_changed or not (staging / "pagefind").exists()):
+        index_search(staging)
+    elif not search and (staging / "pagefind").exists() and html_changed:
+        pass  # serve mode may skip re-indexing; the stale index still works until the next full build
+
+    if out_dir.exists():
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    if manifest_path is not None:
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        manifest_path.write_text(json.dumps(new_manifest))
+    return changed
+
+
+def index_search(site_dir: Path) -> None:
+    """Full-text search index by pagefind (its binary ships in the `pagefind[bin]` wheel)."""
+    target = site_dir / "pagefind"
+    if target.exists():
+        shutil.rmtree(target)  # fresh files: never write through links shared with the live output
+    proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent"],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pagefind failed to index the site: {proc.stderr.strip() or proc.stdout.strip()}")
