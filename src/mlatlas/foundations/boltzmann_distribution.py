@@ -46,7 +46,7 @@ def _check(energies: np.ndarray, temperature: float) -> np.ndarray:
     if not np.all(np.isfinite(E)):
         raise ValueError("energies must be finite; drop a forbidden state instead of giving it energy inf")
     if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}; at T = 0 only the ground state is left")
+        raise ValueError(f"temperature must be > 0, got {temperature}; T -> 0 keeps only the ground state")
     return E
 
 
