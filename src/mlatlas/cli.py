@@ -1,0 +1,178 @@
+"""The `mlatlas` command: build, serve, check, scaffold, read paths, and run chapter demos."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="ML Atlas: build and serve a learning lab; run the atlas's chapter demos.")
+console = Console(stderr=True, highlight=False)
+
+DirArg = Annotated[Path | None, typer.Argument(help="Site folder (default: the bundled atlas).")]
+
+
+def bundled_site() -> Path:
+    """The atlas's own content folder, in a clone of the repository."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "content" / "site.toml"
+        if candidate.exists():
+            return candidate.parent
+    console.print("[red]No bundled atlas found[/red] (this install has no content/ folder). "
+                  "Pass the path of a site folder, e.g. `mlatlas build my-notes`.")
+    raise typer.Exit(2)
+
+
+def _resolve(folder: Path | None) -> Path:
+    return (folder or bundled_site()).resolve()
+
+
+def _report(exc) -> None:
+    problems = exc.problems
+    for p in problems:
+        console.print(str(p), markup=False)
+    errors = sum(1 for p in problems if p.severity == "error")
+    console.print(f"[red]{errors} {'problem' if errors == 1 else 'problems'} found[/red]; nothing was written.")
+
+
+def _build(folder: Path, out: Path, *, check_only: bool = False):
+    from .site.build import build_site, default_cache_dir
+    from .site.mathrender import MathSetupError
+    from .site.problems import BuildError
+
+    with console.status("building…") as status:
+        try:
+            return build_site(folder, out, cache_dir=default_cache_dir(folder), check_only=check_only,
+                              progress=lambda msg: status.update(msg))
+        except BuildError as exc:
+            status.stop()
+            _report(exc)
+            raise typer.Exit(1) from None
+        except MathSetupError as exc:
+            status.stop()
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+
+
+@app.command()
+def build(folder: DirArg = None,
+          out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("_site")) -> None:
+    """Build the site into OUT (the previous output is replaced only if the build succeeds)."""
+    site = _resolve(folder)
+    result = _build(site, out)
+    for w in result.warnings:
+        console.print(str(w), markup=False)
+    console.print(f"built {result.pages} pages into {out} in {result.seconds:.2f} s "
+                  f"({result.files_changed} files changed)")
+
+
+@app.command()
+def check(folder: DirArg = None) -> None:
+    """Check the site without writing anything: every problem is reported as file:line: message."""
+    site = _resolve(folder)
+    result = _build(site, Path("_unused"), check_only=True)
+    for w in result.warnings:
+        console.print(str(w), markup=False)
+    console.print(f"[green]ok[/green]: {result.pages} pages, no problems ({result.seconds:.2f} s)")
+
+
+@app.command()
+def serve(folder: DirArg = None,
+          port: Annotated[int, typer.Option("--port", "-p")] = 8000,
+          out: Annotated[Path, typer.Option("--out", "-o")] = Path("_site")) -> None:
+    """Build, serve on http://127.0.0.1:PORT and rebuild + reload the browser on every change."""
+    from .site.serve import serve_forever
+
+    site = _resolve(folder)
+    serve_forever(site, out.resolve(), port, console)
+
+
+@app.command()
+def new(kind: Annotated[str, typer.Argument(help="site, chapter, exploration or lab")],
+        path: Annotated[Path, typer.Argument(help="Folder (site) or markdown file to create")]) -> None:
+    """Scaffold a new site folder, chapter, exploration or lab."""
+    from .site.scaffold import new_page, new_site
+
+    try:
+        made = new_site(path) if kind == "site" else [new_page(kind, path)]
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    for m in made:
+        console.print(f"created {m}")
+
+
+def _load(folder: Path):
+    from .site.load import load_site
+
+    site, _ = load_site(folder)
+    return site
+
+
+@app.command()
+def path(page_id: Annotated[str, typer.Argument(help="Page id, e.g. gcn")], folder: DirArg = None) -> None:
+    """Print the ordered reading path: everything PAGE_ID builds on, then the page."""
+    from .site.graph import learning_path
+    from .site.problems import did_you_mean
+
+    site = _load(_resolve(folder))
+    ids = site.by_id()
+    if page_id not in ids:
+        console.print(f"[red]no page `{page_id}`[/red]{did_you_mean(page_id, ids)}")
+        raise typer.Exit(2)
+    for i, page in enumerate(learning_path(site, page_id), 1):
+        print(f"{i:2d}. {page.id:32s} {page.title}")
+
+
+@app.command("list")
+def list_pages(folder: DirArg = None) -> None:
+    """List collections and their pages, with ids."""
+    site = _load(_resolve(folder))
+    for coll in site.collections():
+        print(f"{coll.title} ({coll.collection_kind}, id {coll.id})")
+        for p in site.chapters_of(coll.id):
+            demo = "  [run]" if p.demo else ""
+            print(f"  {p.id:34s} {p.title}{demo}")
+    for kind, label in (("exploration", "Explorations"), ("lab", "Labs")):
+        pages = site.of_kind(kind)
+        if pages:
+            print(label)
+            for p in sorted(pages, key=lambda p: p.title):
+                print(f"  {p.id:34s} {p.title}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(ctx: typer.Context, page_id: Annotated[str, typer.Argument(help="Page id whose demo to run")],
+        folder: Annotated[Path | None, typer.Option("--site", help="Site folder")] = None) -> None:
+    """Run a chapter's demo (its `demo:` function). Extra arguments are passed to the demo as argv."""
+    from .site.problems import did_you_mean
+
+    site = _load(_resolve(folder))
+    ids = site.by_id()
+    page = ids.get(page_id)
+    if page is None:
+        console.print(f"[red]no page `{page_id}`[/red]{did_you_mean(page_id, ids)}")
+        raise typer.Exit(2)
+    if not page.demo:
+        runnable = sorted(p.id for p in site.pages if p.demo)
+        console.print(f"[red]`{page_id}` has no demo[/red]; pages with one: {', '.join(runnable)}")
+        raise typer.Exit(2)
+    module, _, func = page.demo.partition(":")
+    fn = importlib.import_module(module)
+    for part in func.split("."):
+        fn = getattr(fn, part)
+    sys.argv = [f"mlatlas run {page_id}", *ctx.args]
+    t0 = time.perf_counter()
+    fn()
+    console.print(f"[dim]{page.demo} finished in {time.perf_counter() - t0:.1f} s[/dim]")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,19 @@
+"""Figure functions used by the engine's fixture sites (imported by module name at build time)."""
+
+from mlatlas.plotting import new_figure
+
+
+def line():
+    fig, ax = new_figure(width=4, height=2.5)
+    ax.plot([0, 1, 2, 3], [0, 1, 4, 9], label="x²")
+    ax.set_xlabel("x")
+    ax.legend()
+    return fig
+
+
+def svg_text():
+    return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"/></svg>'
+
+
+def broken():
+    raise RuntimeError("the data file is missing")
