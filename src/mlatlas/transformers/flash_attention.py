@@ -1,0 +1,108 @@
+"""Tiled attention with the online softmax: the idea behind FlashAttention, in plain torch.
+
+Papers: Tri Dao, Daniel Y. Fu, Stefano Ermon, Atri Rudra, Christopher Ré (2022), "FlashAttention: Fast and
+Memory-Efficient Exact Attention with IO-Awareness", arXiv:2205.14135; the online softmax of Maxim Milakov
+and Natalia Gimelshein (2018), "Online normalizer calculation for softmax", arXiv:1805.02867; Markus Rabe
+and Charles Staats (2021), "Self-attention Does Not Need O(n^2) Memory", arXiv:2112.05682.
+
+Walk over the keys in blocks, keeping for every query a running maximum, a running softmax denominator
+and a running weighted sum of values; rescale them when the maximum grows. The result is exact
+attention, but the (T, T) score matrix never exists: extra memory grows like T, not T^2.
+
+Shapes: B batch, H heads, T sequence (T_q queries, T_k keys), D head width.
+Departure from the paper: the paper's point is a fused GPU kernel that keeps tiles in on-chip SRAM; in
+plain torch we get the memory saving and exactness, while speed comes from large tiles, in-place
+updates and skipping the blocks a causal mask hides.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from mlatlas.transformers.attention import _check_qkv
+
+
+def tiled_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    *,
+    is_causal: bool = False,
+    scale: float | None = None,
+    block_q: int = 256,
+    block_k: int = 256,
+) -> Tensor:
+    """Exact ``softmax(Q K^T / sqrt(D)) V`` computed block by block (FlashAttention, algorithm 1).
+
+    q (..., T_q, D), k (..., T_k, D), v (..., T_k, D_v) -> (..., T_q, D_v). ``is_causal`` is top-left
+    aligned like ``torch.nn.functional.scaled_dot_product_attention``. For each query block, over key
+    blocks j (Milakov & Gimelshein 2018):
+
+        m_new = max(m, rowmax(S_j))                     running maximum
+        l     = e^{m - m_new} l + rowsum(e^{S_j - m_new})  running denominator
+        acc   = e^{m - m_new} acc + e^{S_j - m_new} V_j    running numerator
+        out   = acc / l
+
+    Extra memory is O(block_q * block_k) per (batch, head) plus the output, whatever T is. Half-precision
+    inputs are accumulated in float32 and the output cast back. Rows with no visible key return zeros.
+    """
+    _check_qkv(q, k, v)
+    if block_q < 1 or block_k < 1:
+        raise ValueError(f"block sizes must be >= 1; got block_q={block_q}, block_k={block_k}")
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    work = torch.promote_types(q.dtype, torch.float32)  # accumulate in >= float32
+    out = torch.empty(*q.shape[:-1], v.shape[-1], dtype=q.dtype, device=q.device)  # (..., T_q, D_v)
+    k_t = k.transpose(-2, -1)  # (..., D, T_k)
+    for q0 in range(0, t_q, block_q):
+        q1 = min(q0 + block_q, t_q)
+        q_blk = (q[..., q0:q1, :] * scale).to(work)  # (..., Bq, D), scale folded into Q once
+        m = torch.full((*q.shape[:-2], q1 - q0, 1), float("-inf"), dtype=work, device=q.device)  # running max
+        l = torch.zeros_like(m)  # (..., Bq, 1) running denominator
+        acc = torch.zeros(*q.shape[:-2], q1 - q0, v.shape[-1], dtype=work, device=q.device)  # (..., Bq, D_v)
+        k_end = min(t_k, q1) if is_causal else t_k  # causal: keys after the block's last query are hidden
+        for k0 in range(0, k_end, block_k):
+            k1 = min(k0 + block_k, k_end)
+            s = q_blk @ k_t[..., k0:k1].to(work)  # (..., Bq, Bk)  S_j = Q K_j^T / sqrt(D)
+            if is_causal and k1 - 1 > q0:  # block straddles the diagonal: hide keys j > i
+                i = torch.arange(q0, q1, device=q.device)[:, None]
+                j = torch.arange(k0, k1, device=q.device)[None, :]
+                s.masked_fill_(j > i, float("-inf"))
+            m_new = torch.maximum(m, s.amax(dim=-1, keepdim=True))  # m_new = max(m, rowmax(S_j))
+            m_safe = torch.where(torch.isfinite(m_new), m_new, torch.zeros_like(m_new))  # all-hidden rows
+            s.sub_(m_safe).exp_()  # P_j = e^{S_j - m_new}, in place: no second (Bq, Bk) buffer
+            alpha = torch.exp(m - m_safe)  # e^{m - m_new}: rescales what was accumulated so far
+            l.mul_(alpha).add_(s.sum(dim=-1, keepdim=True))  # l = alpha l + rowsum(P_j)
+            acc.mul_(alpha)  # acc = alpha acc ...
+            acc.add_(s @ v[..., k0:k1, :].to(work))  # ... + P_j V_j
+            m = m_new
+        out[..., q0:q1, :] = (acc / torch.where(l > 0, l, torch.ones_like(l))).to(q.dtype)  # acc / l
+    return out
+
+
+def peak_memory_bytes(fn, *args, **kwargs) -> int:
+    """Peak bytes torch allocates on the CPU while ``fn(*args, **kwargs)`` runs, above what was live
+    before (its output included). Read from the profiler's individual allocation and free events, so
+    it counts exactly the tensors torch allocates, not the Python process's resident size.
+    """
+    from torch._C._profiler import _EventType
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        result = fn(*args, **kwargs)
+    events: list[tuple[int, int]] = []
+    stack = list(prof.profiler.kineto_results.experimental_event_tree())
+    while stack:
+        node = stack.pop()
+        if node.tag == _EventType.Allocation:
+            events.append((node.start_time_ns, node.extra_fields.alloc_size))  # + alloc, - free
+        stack.extend(node.children)
+    live = peak = 0
+    for _, delta in sorted(events):
+        live += delta
+        peak = max(peak, live)
+    del result
+    return peak
