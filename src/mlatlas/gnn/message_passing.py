@@ -39,7 +39,7 @@ def check_graph(x: Tensor, edge_index: Tensor) -> None:
     if not x.is_floating_point():
         raise ValueError(f"x must be a floating point tensor, got {x.dtype}; convert it with x.float()")
     if edge_index.dtype != torch.long:
-        raise ValueError(f"edge_index must have dtype torch.long (int64), got {edge_index.dtype}; use .long()")
+        raise ValueError(f"edge_index must have dtype torch.long, got {edge_index.dtype}; use .long()")
     if edge_index.dim() != 2 or edge_index.shape[0] != 2:
         raise ValueError(
             f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}; "
@@ -51,7 +51,7 @@ def check_graph(x: Tensor, edge_index: Tensor) -> None:
         if lo < 0:
             raise ValueError(f"edge_index has negative node id {lo}; node ids run from 0 to N-1")
         if hi >= n:
-            raise ValueError(f"edge_index has node {hi} but x has only {n} rows; node ids run from 0 to {n - 1}")
+            raise ValueError(f"edge_index has node {hi} but x has only {n} rows; ids run from 0 to {n - 1}")
 
 
 def gather(x: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
@@ -100,10 +100,10 @@ def propagate(
 ) -> Tensor:
     """One round of gather -> message -> aggregate; the caller applies its own update.
 
-    ``message(x_j, x_i)`` maps per-edge features to per-edge messages (default: ``x_j``).
-    Returns m of shape (N, *F_message).
+    x: (N, F), edge_index: (2, E). ``message(x_j, x_i)`` maps per-edge features (E, F) to per-edge
+    messages (E, *F_message) (default: ``x_j``). Returns m of shape (N, *F_message).
     """
-    check_graph(x if x.dim() == 2 else x.flatten(1), edge_index)
+    check_graph(x, edge_index)
     if message is None:
         m_ij = x.index_select(0, edge_index[0])  # phi = x_j: skip gathering x_i, (E, *F)
     else:

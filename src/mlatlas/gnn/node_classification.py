@@ -87,7 +87,9 @@ def sbm_graph(seed: int = 0) -> Graph:
     return stochastic_block_model((60, 60, 60), 0.1, 0.01, generator, num_features=16, feature_noise=1.5)
 
 
-def sbm_experiment(kind: str = "gcn", seed: int = 0, labels_per_class: int = 5, epochs: int = 100) -> TrainResult:
+def sbm_experiment(
+    kind: str = "gcn", seed: int = 0, labels_per_class: int = 5, epochs: int = 100
+) -> TrainResult:
     """Classify SBM blocks from a few labels; kind="mlp" trains the same model with the edges removed."""
     graph = sbm_graph(seed)
     train_mask = torch.zeros(graph.y.numel(), dtype=torch.bool)

@@ -39,7 +39,7 @@ def wl_colors(graphs: list[tuple[Tensor, int]], iterations: int) -> list[list[li
         palette: dict[tuple, int] = {}  # RELABEL, shared by all graphs in this round
         for g, incoming in enumerate(neighbours):
             previous = colors[g][-1]
-            signature = [(previous[i], tuple(sorted(previous[j] for j in incoming[i]))) for i in range(len(incoming))]
+            signature = [(c, tuple(sorted(previous[j] for j in nbrs))) for c, nbrs in zip(previous, incoming)]
             colors[g].append([palette.setdefault(s, len(palette)) for s in signature])
     return colors
 
