@@ -152,3 +152,15 @@ def test_increments_are_the_draws_in_row_major_order():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "name", ["sample_paths", "random_walk_limit", "quadratic_variation_convergence", "ito_correction"]
+)
+def test_figures_draw(name):
+    from matplotlib.figure import Figure
+
+    from mlatlas.stochastic.figures import brownian_motion as figures
+
+    fig = getattr(figures, name)()
+    assert isinstance(fig, Figure) and fig.axes
