@@ -165,6 +165,9 @@ def load_page(path: Path, kind: str, root: Path, collection: str | None = None,
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         msg = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context_mark", None)
+        if context is not None and context.line + 2 != line:
+            msg += f" ({getattr(exc, 'context', 'started')} on line {context.line + 2})"
         return None, [Problem(where, line, f"front matter is not valid YAML: {msg}; "
                                            "quote values that contain ':' or start with a special character")]
     if not isinstance(data, dict):

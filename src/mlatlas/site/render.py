@@ -26,7 +26,7 @@ from .graph import colour_of, graph_svg, leads_to, learning_path
 from .markdown import Draft, LinkContext, fill, make_parser, render_body, slugify
 from .mathrender import MathCache, render_formulas
 from .model import Page, Site
-from .problems import Problem, display_path
+from .problems import Problem, did_you_mean, display_path
 from .verifications import Declared
 
 ENGINE_VERSION = "1"
@@ -112,6 +112,8 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
         for formula, line in d.formulas:
             res = rendered_math.get(formula.key)
             if isinstance(res, Exception) or res is None:
+                res = re.sub(r"^KaTeX parse error: ", "", str(res))
+                res = re.sub(r" at position \d+:.*$", "", res, flags=re.S)
                 problems.append(Problem(where[page.id], line, f"math: KaTeX cannot render `{formula.tex[:80]}`: {res}"))
                 maths.append(f'<code class="math-error">{html.escape(formula.tex)}</code>')
             else:
@@ -134,7 +136,6 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
             tid = target_id or page.id
             if tid in drafts and anchor not in drafts[tid].anchors:
                 known = sorted(a for a in drafts[tid].anchors if not a.startswith("fn"))
-                from .problems import did_you_mean
                 problems.append(Problem(where[page.id], line,
                                         f"broken anchor `#{anchor}` on page `{tid}`{did_you_mean(anchor, known)}"))
     return bodies, problems

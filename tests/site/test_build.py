@@ -1,0 +1,183 @@
+"""End to end: build the fixture sites and check what comes out (and what must not)."""
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from mlatlas.site.build import BuildState, build_site
+from mlatlas.site.problems import BuildError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture()
+def good_site(tmp_path):
+    src = tmp_path / "good"
+    shutil.copytree(FIXTURES / "good", src)
+    return src
+
+
+def build(src: Path, out: Path, cache: Path | None = None, **kw):
+    return build_site(src, out, cache_dir=cache if cache is not None else src / ".cache", **kw)
+
+
+def internal_links(out: Path):
+    """(file, href) for every relative href/src in the built HTML."""
+    for html in out.rglob("*.html"):
+        if html.parts[-2:] == ("", "404.html"):
+            continue
+        text = html.read_text(encoding="utf-8")
+        for href in re.findall(r'(?:href|src)="([^"]+)"', text):
+            if urlsplit(href).scheme or href.startswith(("#", "//", "mailto:")):
+                continue
+            yield html, href
+
+
+def test_fixture_builds_every_page_kind(good_site, tmp_path):
+    out = tmp_path / "out"
+    result = build(good_site, out)
+    assert result.pages == 6 and result.warnings == ()
+    for rel in ["index.html", "basics/index.html", "basics/first/index.html", "basics/second/index.html",
+                "explorations/long-read/index.html", "labs/counter/index.html", "labs/counter/main.js",
+                "labs/counter/core.js", "about/index.html", "library/index.html", "series/index.html",
+                "essays/index.html", "tags/index.html", "tags/basics/index.html", "paths/second/index.html",
+                "search/index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
+                "assets/style.css", "assets/site.js", "assets/katex/katex.min.css", "pagefind/pagefind-ui.js"]:
+        assert (out / rel).is_file(), rel
+
+
+def test_links_resolve_and_no_raw_tex(good_site, tmp_path):
+    out = tmp_path / "out"
+    build(good_site, out)
+    for html, href in internal_links(out):
+        if html.name == "404.html":
+            continue
+        target = urlsplit(urljoin("http://site/" + html.relative_to(out).as_posix(), href)).path.lstrip("/")
+        path = out / target
+        if target.endswith("/") or target == "":
+            path = path / "index.html"
+        assert path.exists(), f"{html.relative_to(out)} links to missing {href}"
+    first = (out / "basics/first/index.html").read_text()
+    text_only = re.sub(r'<annotation encoding="application/x-tex">.*?</annotation>', "", first, flags=re.S)
+    assert "$" not in re.sub(r"<[^>]+>", "", text_only), "raw TeX left in the page"
+    assert 'class="katex"' in first and "<math" in first  # HTML + MathML, rendered at build time
+    assert "\x02" not in first
+
+
+def test_chapter_page_parts(good_site, tmp_path):
+    out = tmp_path / "out"
+    build(good_site, out)
+    first = (out / "basics/first/index.html").read_text()
+    assert "Verified against <strong>python.builtins</strong>, tolerance 1e-12 (float64)" in first
+    assert "mlatlas run first" in first  # the demo command
+    assert 'href="https://arxiv.org/abs/1706.03762"' in first
+    assert 'aria-label="Breadcrumb"' in first and "Basics" in first
+    assert 'class="next"' in first and "Second steps" in first  # previous / next in the collection
+    assert "Leads to" in first and "min read" in first
+    assert '<svg role="img" aria-label="A parabola through four points"' in first
+    assert "currentColor" in first  # figure ink follows the theme
+    assert "__mlatlas_verifies__" in first  # code shown by reference, from the package
+    second = (out / "basics/second/index.html").read_text()
+    assert "Builds on" in second and 'href="../../basics/first/#the-end"' not in second
+    lab = (out / "labs/counter/index.html").read_text()
+    assert '<div id="lab" class="lab-mount"' in lab and 'src="../../labs/counter/main.js"' in lab
+
+
+def test_home_has_graph_timeline_and_lists(good_site, tmp_path):
+    out = tmp_path / "out"
+    build(good_site, out)
+    home = (out / "index.html").read_text()
+    assert '<svg class="topic-graph"' in home
+    for pid, url in [("first", "basics/first/"), ("second", "basics/second/"), ("long-read", "explorations/long-read/")]:
+        assert f'href="{url}" data-id="{pid}"' in home
+    assert "A learning timeline" in home and "Start with the basics." in home
+    assert "Counter lab" in home and "A long read" in home
+
+
+def test_feed_and_sitemap_are_valid_xml(good_site, tmp_path):
+    out = tmp_path / "out"
+    build(good_site, out)
+    feed = ET.parse(out / "feed.xml").getroot()
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
+    assert titles == ["A long read", "Second steps", "First steps"]  # newest first
+    urls = [u.text for u in ET.parse(out / "sitemap.xml").getroot().iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://example.org/lab/basics/first/" in urls
+
+
+def test_failed_build_leaves_previous_output_untouched(good_site, tmp_path):
+    out = tmp_path / "out"
+    build(good_site, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    chapter = good_site / "collections/basics/second.md"
+    chapter.write_text(chapter.read_text().replace("Builds on", "See [nothing](nothing.md). Builds on"))
+    with pytest.raises(BuildError) as err:
+        build(good_site, out)
+    assert "broken link `nothing.md`" in str(err.value)
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert not any(p.name.startswith(".out.") for p in tmp_path.iterdir())
+
+
+def test_rebuilds_are_incremental(good_site, tmp_path):
+    out = tmp_path / "out"
+    state = BuildState()
+    build(good_site, out, state=state)
+    again = build(good_site, out, state=state)
+    assert again.files_changed == 0
+    chapter = good_site / "collections/basics/second.md"
+    chapter.write_text(chapter.read_text().replace("Done.", "Done, and edited."))
+    edited = build(good_site, out, state=state)
+    assert 1 <= edited.files_changed <= 2  # the page (and nothing else whose content depends on its body)
+    assert "edited" in (out / "basics/second/index.html").read_text()
+
+
+def test_figure_cache_is_keyed_by_code(good_site, tmp_path):
+    from mlatlas.site.figures import dependency_files, figure_key
+
+    files = {p.name for p in dependency_files("mlatlas.foundations.figures.softmax")} \
+        if (Path(__file__).parents[2] / "src/mlatlas/foundations/figures/softmax.py").exists() else set()
+    if files:
+        assert "softmax.py" in files and "plotting.py" in files
+    key = figure_key("fixture_figures:line")
+    assert key == figure_key("fixture_figures:line") and key != figure_key("fixture_figures:svg_text")
+    cache = tmp_path / "cache"
+    build(good_site, tmp_path / "out", cache)
+    assert len(list((cache / "figures").glob("*.svg"))) == 2
+
+
+def test_every_planted_mistake_is_reported(tmp_path):
+    with pytest.raises(BuildError) as err:
+        build(FIXTURES / "broken", tmp_path / "out", cache=tmp_path / "cache")
+    got = {(p.path.split("fixtures/broken/")[-1], p.line) for p in err.value.problems}
+    text = str(err.value)
+    expected = [
+        ("collections/alpha/bad-yaml.md", 4, "not valid YAML"),
+        ("collections/alpha/typo-key.md", 3, "unknown front-matter key `sumary` (did you mean `summary`?)"),
+        ("collections/alpha/typo-key.md", 1, "missing required front-matter key `summary`"),
+        ("collections/alpha/no-title.md", 1, "missing required front-matter key `title`"),
+        ("collections/alpha/twin.md", 1, "duplicate page id `twin`"),
+        ("collections/beta/twin.md", 1, "duplicate page id `twin`"),
+        ("collections/beta/needs-typo.md", 5, "unknown prerequisite `circle-on` (did you mean `circle-one`?)"),
+        ("collections/beta/circle-one.md", 5, "prerequisite cycle: circle-one → circle-two → circle-one"),
+        ("collections/beta/body-errors.md", 5, "claims verification against `numpy.linalg.eigh`"),
+        ("collections/beta/body-errors.md", 10, "broken link `missing-page.md`"),
+        ("collections/beta/body-errors.md", 10, "broken anchor `#nowhere` on page `circle-one`"),
+        ("collections/beta/body-errors.md", 12, "has no `verifiez` (did you mean `verifies`?)"),
+        ("collections/beta/body-errors.md", 15, "figure `fixture_figures:broken` failed: RuntimeError: the data file is missing"),
+        ("collections/beta/body-errors.md", 19, "needs `:alt:"),
+        ("collections/beta/body-errors.md", 23, "Undefined control sequence: \\notamacro"),
+        ("collections/beta/body-errors.md", 25, "unknown directive `{widget}`"),
+        ("collections/beta/body-errors.md", 28, "must be empty"),
+        ("labs/no-script.md", 4, "lab script `no-script/main.js` not found"),
+        ("checks/test_claims.py", 4, "@verifies names page `body-eror`, which does not exist (did you mean `body-errors`?)"),
+    ]
+    for path, line, fragment in expected:
+        assert (path, line) in got, f"no problem reported at {path}:{line}"
+        assert fragment in text, fragment
+    assert len(err.value.problems) == len(expected)
+    assert not (tmp_path / "out").exists()
