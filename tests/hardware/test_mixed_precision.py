@@ -1,0 +1,132 @@
+"""Dynamic loss scaling by hand against torch.amp.GradScaler (on CPU), bf16 autocast, fp16 range."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlatlas.hardware import mixed_precision as mp
+from mlatlas.verification import verifies
+
+STEPS = 40
+
+
+def tiny_problem(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(32, 8, generator=g)
+    y = torch.randn(32, 1, generator=g)
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    return model, lambda m: torch.nn.functional.mse_loss(m(x), y)
+
+
+def grad_scaler_reference(model, loss_fn, steps, lr, **scaler_kwargs):
+    """The same training loop written the documented torch.amp way."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    scaler = torch.amp.GradScaler("cpu", **scaler_kwargs)
+    scales, skipped, params = [], [], []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        with torch.autocast("cpu", dtype=torch.float16):
+            loss = loss_fn(model)
+        before = [p.detach().clone() for p in model.parameters()]
+        scale = scaler.get_scale()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        scales.append(scale)
+        skipped.append(all(torch.equal(b, p) for b, p in zip(before, model.parameters())))
+        params.append([p.detach().clone() for p in model.parameters()])
+    return scales, skipped, params
+
+
+@verifies("mixed-precision", against="torch.amp.GradScaler", tol=0.0,
+          note="CPU, fp16 autocast: identical scale, skipped steps and float32 weights for 40 steps")
+@pytest.mark.parametrize("growth_interval", [2, 3])
+def test_hand_loss_scaling_matches_grad_scaler_step_for_step(growth_interval):
+    kwargs = {"init_scale": 2.0**12, "growth_interval": growth_interval}
+    model, loss_fn = tiny_problem()
+    reference_model = tiny_problem()[0]
+    scales, skipped, params = grad_scaler_reference(reference_model, loss_fn, STEPS, 0.05, **kwargs)
+    ours = mp.train_fp16_with_loss_scaling(model, loss_fn, STEPS, lr=0.05, **kwargs)
+    assert ours.scales == scales
+    assert ours.skipped == skipped
+    assert any(ours.skipped) and not all(ours.skipped)  # overflow really happened, and recovery too
+    for mine, theirs in zip(ours.params, params):
+        for a, b in zip(mine, theirs):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)  # same float32 arithmetic, bit for bit
+
+
+def test_scale_rule_by_hand():
+    s = mp.init_loss_scale(1024.0)
+    s = mp.update_scale(s, False, growth_interval=2)
+    assert s == (1024.0, 1)
+    s = mp.update_scale(s, False, growth_interval=2)
+    assert s == (2048.0, 0)  # grown after 2 clean steps
+    s = mp.update_scale(s, False, growth_interval=2)
+    s = mp.update_scale(s, True, growth_interval=2)
+    assert s == (1024.0, 0)  # overflow: halve and restart the count
+
+
+def test_unscale_flags_inf_and_nan():
+    clean = mp.unscale_gradients([torch.tensor([2.0, 4.0])], 2.0)
+    assert not clean.found_inf and torch.equal(clean.grads[0], torch.tensor([1.0, 2.0]))
+    assert mp.unscale_gradients([torch.tensor([1.0]), torch.tensor([float("inf")])], 2.0).found_inf
+    assert mp.unscale_gradients([torch.tensor([float("nan")])], 2.0).found_inf
+
+
+@settings(max_examples=25, deadline=None)
+@given(exponent=st.integers(-30, 0), log2_scale=st.integers(0, 24))
+def test_power_of_two_scaling_is_exact(exponent, log2_scale):
+    # Scaling by S = 2^k only changes the exponent: (g · S) / S == g exactly, as long as g · S is a
+    # normal fp16 number. That is why loss scaling costs no accuracy.
+    g = torch.tensor([1.5 * 2.0**exponent], dtype=torch.float32)
+    scaled = (g * 2.0**log2_scale).to(torch.float16)
+    if mp.FP16_MIN_NORMAL <= scaled.abs().item() <= mp.FP16_MAX:
+        back = mp.unscale_gradients([scaled.float()], 2.0**log2_scale).grads[0]
+        assert torch.equal(back, g)
+
+
+def test_fp16_limits_are_torchs():
+    info = torch.finfo(torch.float16)
+    assert info.max == mp.FP16_MAX
+    assert info.tiny == mp.FP16_MIN_NORMAL
+    assert info.smallest_normal == mp.FP16_MIN_NORMAL
+    assert torch.tensor(mp.FP16_MIN_SUBNORMAL, dtype=torch.float16).item() == mp.FP16_MIN_SUBNORMAL
+    assert torch.tensor(mp.FP16_MIN_SUBNORMAL / 2.1, dtype=torch.float16).item() == 0.0
+
+
+def test_scaling_rescues_small_gradients_from_fp16():
+    g = mp.activation_gradients()
+    unscaled = mp.fp16_fate(g, 1.0)
+    scaled = mp.fp16_fate(g, 2.0**16)
+    assert unscaled.zero > 0 and unscaled.subnormal > 0.5  # most gradients lose precision unscaled
+    assert scaled.zero == 0 and scaled.subnormal < 1e-3 and scaled.overflow == 0
+    assert mp.fp16_fate(g, 2.0**40).overflow > 0  # too big a scale overflows instead
+    assert torch.all(g.to(torch.bfloat16) != 0)  # bf16 has float32's exponent range: nothing flushes
+
+
+@verifies("mixed-precision", against="torch.autocast bf16 (CPU)", tol=2e-2,
+          note="outputs are bfloat16 and within bf16 precision of float32")
+def test_bf16_autocast_on_cpu():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.GELU(), torch.nn.Linear(64, 8))
+    x = torch.randn(16, 32)
+    out = mp.autocast_forward(model, x, torch.bfloat16)
+    assert out.dtype == torch.bfloat16
+    reference = model(x)
+    assert reference.dtype == torch.float32
+    # bf16 keeps 8 significant bits (relative spacing 2^-8 = 0.4%); two matmuls of width 32 and 64
+    # accumulate a few such roundings, so compare at 2e-2 relative to the output's scale.
+    torch.testing.assert_close(out.float(), reference, rtol=2e-2, atol=2e-2 * reference.abs().max().item())
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="init_scale"):
+        mp.init_loss_scale(0.0)
+    with pytest.raises(ValueError, match="growth_interval"):
+        mp.update_scale(mp.init_loss_scale(), False, growth_interval=0)
+    with pytest.raises(ValueError, match="autocast dtype"):
+        mp.autocast_forward(torch.nn.Linear(2, 2), torch.zeros(1, 2), torch.float64)
+    with pytest.raises(ValueError, match="empty"):
+        mp.fp16_fate(torch.zeros(0))
