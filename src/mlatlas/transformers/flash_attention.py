@@ -59,7 +59,7 @@ def tiled_attention(
     k_t = k.transpose(-2, -1)  # (..., D, T_k)
     for q0 in range(0, t_q, block_q):
         q1 = min(q0 + block_q, t_q)
-        q_blk = (q[..., q0:q1, :] * scale).to(work)  # (..., Bq, D), scale folded into Q once
+        q_blk = q[..., q0:q1, :].to(work) * scale  # (..., Bq, D), scale folded into Q once
         m = torch.full((*q.shape[:-2], q1 - q0, 1), float("-inf"), dtype=work, device=q.device)  # running max
         l = torch.zeros_like(m)  # (..., Bq, 1) running denominator
         acc = torch.zeros(*q.shape[:-2], q1 - q0, v.shape[-1], dtype=work, device=q.device)  # (..., Bq, D_v)
