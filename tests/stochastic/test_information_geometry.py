@@ -105,11 +105,12 @@ def test_fisher_rao_distance_is_a_metric_matching_the_local_fisher(mu1, s1, mu2,
     same = fisher_rao_distance(p, _theta(mu1, s2, "mu_sigma"))
     torch.testing.assert_close(same, torch.tensor(math.sqrt(2) * abs(math.log(s2 / s1)), dtype=F64))
     # locally, d^2 = dtheta^T F dtheta, and KL = d^2 / 2, to second order
-    step = 1e-6 * (q - p)  # third-order terms are ~ |step| / sigma <= 1.5e-5 relative
+    direction = torch.tensor([math.cos(mu2 + s2), math.sin(mu2 + s2)], dtype=F64)  # any unit vector
+    step = 1e-5 * s1 * direction  # third-order terms are ~ |step| / sigma = 1e-5 relative
     near = fisher_rao_distance(p, p + step) ** 2
     quad = step @ fisher_gaussian(p) @ step
     torch.testing.assert_close(near, quad, rtol=1e-4, atol=1e-20)
-    # KL is a difference of O(1) terms, so give it a 10x larger step (round-off ~1e-16 / KL)
+    # KL is a difference of O(1) terms, so give it a larger step (round-off ~1e-16 / KL)
     kl_step = 10 * step
     kl_quad = kl_step @ fisher_gaussian(p) @ kl_step / 2
     torch.testing.assert_close(gaussian_kl(p, p + kl_step), kl_quad, rtol=1e-3, atol=1e-20)
