@@ -32,6 +32,7 @@ class BuildState:
     """What a long-running process (the dev server) keeps between builds."""
 
     drafts: dict[str, Draft] = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)  # parsed front matter by (path, mtime, size, ...)
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,14 @@ def build_site(site_dir: Path, out_dir: Path | None = None, *, cache_dir: Path |
         raise BuildError([Problem(str(site_dir), 0, "no such folder; give the path of a site folder "
                                                     "(one with site.toml)")])
     say("loading")
-    site, problems = load_site(site_dir)
+    if state is None:
+        state = BuildState(drafts=_load_drafts(cache_dir))
+    site, problems = load_site(site_dir, state.sources)
     declared, scan_problems = scan_tests(site.config.tests)
     problems += scan_problems
     problems += validate_site(site, declared)
 
     say(f"rendering {len(site.pages)} pages")
-    if state is None:
-        state = BuildState(drafts=_load_drafts(cache_dir))
     used: dict[str, Draft] = {}
 
     class Tracking(dict):

@@ -27,25 +27,36 @@ def _sort_key(site: Site):
     return key
 
 
+class Paths:
+    """Learning paths and "leads to" lists for one site (the graph and sort order computed once)."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.graph = prerequisite_graph(site)
+        self.ids = site.by_id()
+        self.key = _sort_key(site)
+        try:
+            order = list(nx.lexicographical_topological_sort(self.graph, key=self.key))
+        except nx.NetworkXUnfeasible:  # a cycle: reported by validation; fall back to a stable order
+            order = sorted(self.graph.nodes, key=self.key)
+        self.rank = {n: i for i, n in enumerate(order)}
+
+    def learning_path(self, page_id: str) -> list[Page]:
+        """Every page `page_id` needs (transitively), each after its own prerequisites, then the page."""
+        if page_id not in self.graph:
+            return []
+        needed = nx.ancestors(self.graph, page_id) | {page_id}
+        # The site-wide topological order restricted to the pages needed is a reading order for them.
+        return [self.ids[i] for i in sorted(needed, key=self.rank.__getitem__)]
+
+    def leads_to(self, page_id: str) -> list[Page]:
+        if page_id not in self.graph:
+            return []
+        return [self.ids[i] for i in sorted(self.graph.successors(page_id), key=self.key)]
+
+
 def learning_path(site: Site, page_id: str) -> list[Page]:
-    """Every page `page_id` needs (transitively), each after its own prerequisites, then the page."""
-    graph = prerequisite_graph(site)
-    if page_id not in graph:
-        return []
-    needed = nx.ancestors(graph, page_id) | {page_id}
-    sub = graph.subgraph(needed)
-    ids = site.by_id()
-    try:
-        order = list(nx.lexicographical_topological_sort(sub, key=_sort_key(site)))
-    except nx.NetworkXUnfeasible:  # a cycle: reported by validation; fall back to a stable order
-        order = sorted(needed, key=_sort_key(site))
-    return [ids[i] for i in order]
-
-
-def leads_to(site: Site, page_id: str) -> list[Page]:
-    ids = site.by_id()
-    return sorted((p for p in site.pages if page_id in p.prerequisites),
-                  key=lambda p: _sort_key(site)(p.id) if p.id in ids else ())
+    return Paths(site).learning_path(page_id)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ as ``file:line: message``, and only then gives up (leaving the previous output u
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -35,15 +37,20 @@ class BuildError(Exception):
 
 def display_path(path: Path, root: Path | None = None) -> str:
     """A path as the author would type it: relative to the current directory when possible."""
-    path = Path(path)
-    for base in (Path.cwd(), root):
+    return _display(str(path), os.getcwd(), str(root) if root is not None else None)
+
+
+@lru_cache(maxsize=4096)
+def _display(path: str, cwd: str, root: str | None) -> str:
+    full = Path(path).resolve()
+    for base in (cwd, root):
         if base is None:
             continue
         try:
-            return str(path.resolve().relative_to(Path(base).resolve()))
+            return str(full.relative_to(Path(base).resolve()))
         except ValueError:
             continue
-    return str(path)
+    return path
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -15,6 +15,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from . import figures as figures_mod
 from .code import source_digest
-from .graph import colour_of, graph_svg, leads_to, learning_path
+from .graph import Paths, colour_of, graph_svg
 from .markdown import Draft, LinkContext, fill, make_parser, render_body, slugify
 from .mathrender import MathCache, render_formulas
 from .model import Page, Site
@@ -143,9 +144,10 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
 
 # --- templates ------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("mlatlas.site", "templates"),
-                      autoescape=select_autoescape(["html", "xml"]), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html", "xml"]), undefined=StrictUndefined, auto_reload=False,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["slug"] = slugify
     return env
@@ -180,6 +182,7 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
     readable = [p for p in site.pages if p.kind in ("chapter", "exploration", "lab")]
     files: dict[str, str] = {}
     repo_root = cfg.tests.parent if cfg.tests else cfg.root
+    paths = Paths(site)
 
     def common(url: str, title: str, description: str = "", has_math: bool = False) -> dict:
         return {"site": cfg, "root": prefix_for(url), "title": title,
@@ -212,12 +215,12 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
         elif page.kind == "lab":
             crumbs = [("Labs", ctx["root"] + "labs/")]
         prereqs = [ids[p] for p in page.prerequisites if p in ids]
-        path_len = len(learning_path(site, page.id)) - 1
+        path_len = len(paths.learning_path(page.id)) - 1
         template = "page.html"
         files[url + "index.html"] = env.get_template(template).render(
             **ctx, page=page, body=body.html, toc=body.toc if page.kind != "lab" else (),
             minutes=body.minutes if page.kind in ("chapter", "exploration") else None,
-            crumbs=crumbs, prev=prev, next=nxt, prereqs=prereqs, leads=leads_to(site, page.id),
+            crumbs=crumbs, prev=prev, next=nxt, prereqs=prereqs, leads=paths.leads_to(page.id),
             path_len=path_len, verified=_verified_rows(by_page.get(page.id, []), repo_root))
         if page.kind == "lab":
             files[url + "index.html"] = files[url + "index.html"].replace("<body>", '<body class="lab-page">', 1)
@@ -262,7 +265,7 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
             **empty, "pages": [p for p in essays if tag in p.tags],
             "intro": f"{n} {'page' if n == 1 else 'pages'} tagged {tag}."})
     for page in readable:
-        path = learning_path(site, page.id)
+        path = paths.learning_path(page.id)
         url = f"paths/{page.id}/"
         files[url + "index.html"] = listing.render(**common(url, f"Learning path to {page.title}"), **{
             **empty, "path": path,

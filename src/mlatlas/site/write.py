@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from .mathrender import katex_dist
@@ -69,10 +71,10 @@ def write_site(site: Site, files: dict[str, str], media: set[tuple[Path, str]], 
     """Write the site into `out_dir` atomically. Returns the number of files written or changed."""
     out_dir = out_dir.resolve()
     staging = out_dir.with_name(f".{out_dir.name}.staging")
-    old = out_dir.with_name(f".{out_dir.name}.old")
-    for leftover in (staging, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+    for leftover in [staging, *out_dir.parent.glob(f".{out_dir.name}.old-*")]:
+        if leftover.exists() and (leftover == staging or not _removing(leftover)):
+            shutil.rmtree(leftover, ignore_errors=True)
     manifest_path = cache_dir / "manifest.json" if cache_dir else None
     manifest: dict[str, str] = {}
     if out_dir.exists() and manifest_path is not None and manifest_path.exists():
@@ -109,26 +111,44 @@ def write_site(site: Site, files: dict[str, str], media: set[tuple[Path, str]], 
         else:
             _put(staging / rel, content)
     # Remove what the previous build wrote and this one does not (except the search index).
-    for rel in set(manifest) - set(new_manifest):
+    for rel in set(manifest) - set(new_manifest) - {"__search__"}:
         stale = staging / rel
         if stale.exists():
             stale.unlink()
-    html_changed = any(k.endswith(".html") and manifest.get(k) != new_manifest[k] for k in new_manifest) or \
-        any(k.endswith(".html") for k in set(manifest) - set(new_manifest))
-    if search and (html_changed or not (staging / "pagefind").exists()):
+    # Search index: rebuilt when the set of HTML pages differs from the one last indexed. With
+    # search=False (the dev server's fast path) the previous index is kept until an indexed build.
+    html_sig = _digest("".join(f"{k}:{v}\n" for k, v in sorted(new_manifest.items()) if k.endswith(".html")).encode())
+    indexed = manifest.get("__search__")
+    if search and (indexed != html_sig or not (staging / "pagefind").exists()):
         index_search(staging)
-    elif not search and (staging / "pagefind").exists() and html_changed:
-        pass  # serve mode may skip re-indexing; the stale index still works until the next full build
+        indexed = html_sig
+    if indexed:
+        new_manifest["__search__"] = indexed
 
     if out_dir.exists():
         out_dir.rename(old)
     staging.rename(out_dir)
     if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+        # Deleting the previous tree is slow on some disks and nobody waits for it: a (non-daemon)
+        # thread removes it while the caller goes on; leftovers are removed by the next build.
+        _REMOVING.add(str(old))
+        threading.Thread(target=_remove, args=(old,), name="mlatlas-rm-old").start()
     if manifest_path is not None:
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
         manifest_path.write_text(json.dumps(new_manifest))
     return changed
+
+
+_REMOVING: set[str] = set()
+
+
+def _removing(path: Path) -> bool:
+    return str(path) in _REMOVING
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    _REMOVING.discard(str(path))
 
 
 def index_search(site_dir: Path) -> None:
