@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from mlatlas.gnn.adjacency_matrix import add_self_loops
 from mlatlas.gnn.message_passing import aggregate, check_graph, segment_softmax
+from mlatlas.gnn.sparse_features import feature_dropout, linear
 
 
 @dataclass
@@ -56,7 +57,7 @@ class GATLayer(nn.Module):
         """x: (N, F), edge_index: (2, E) -> (N, H*D) or (N, D); optionally also (edges, alpha (E', H))."""
         check_graph(x, edge_index)
         n, h, d = x.shape[0], self.config.heads, self.config.out_features
-        wx = self.lin(x).view(n, h, d)  # W x, (N, H, D)
+        wx = linear(x, self.lin.weight).view(n, h, d)  # W x (x dense or sparse), (N, H, D)
         score_src = (wx * self.att_src).sum(-1)  # a_src . W x_j, (N, H)
         score_dst = (wx * self.att_dst).sum(-1)  # a_dst . W x_i, (N, H)
         edge_index = add_self_loops(edge_index, n)  # every node attends to itself, (2, E')
@@ -95,7 +96,7 @@ class GAT(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         p = self.config.dropout
-        x = nn.functional.dropout(x, p, self.training)
+        x = feature_dropout(x, p, self.training)  # only the stored entries if x is sparse
         x = nn.functional.elu(self.conv1(x, edge_index))  # (N, H * hidden)
         x = nn.functional.dropout(x, p, self.training)
         return self.conv2(x, edge_index)  # (N, classes)

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from mlatlas.gnn.adjacency_matrix import add_self_loops, normalized_adjacency
 from mlatlas.gnn.message_passing import aggregate, check_graph
+from mlatlas.gnn.sparse_features import feature_dropout, linear
 
 
 def gcn_norm(edge_index: Tensor, num_nodes: int, dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
@@ -50,10 +51,10 @@ class GCNLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(config.out_features)) if config.bias else None
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        """x: (N, F_in), edge_index: (2, E) -> (N, F_out)."""
+        """x: (N, F_in) dense or sparse COO, edge_index: (2, E) -> (N, F_out)."""
         check_graph(x, edge_index)
         n = x.shape[0]
-        h = self.lin(x)  # H W first: cheaper when F_out < F_in, (N, F_out)
+        h = linear(x, self.lin.weight)  # H W first: cheaper when F_out < F_in, (N, F_out)
         edge_index, norm = gcn_norm(edge_index, n, dtype=h.dtype)  # (2, E'), (E',)
         messages = h.index_select(0, edge_index[0]) * norm[:, None]  # x_j W / sqrt(d~_i d~_j), (E', F_out)
         out = aggregate(messages, edge_index[1], n, "sum")  # sum over N(i) + {i}, (N, F_out)
@@ -85,7 +86,7 @@ class GCN(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         p = self.config.dropout
-        x = nn.functional.dropout(x, p, self.training)
+        x = feature_dropout(x, p, self.training)  # only the stored entries if x is sparse
         x = torch.relu(self.conv1(x, edge_index))  # (N, hidden)
         x = nn.functional.dropout(x, p, self.training)
         return self.conv2(x, edge_index)  # (N, classes)

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from mlatlas.gnn.message_passing import aggregate, check_graph
+from mlatlas.gnn.sparse_features import feature_dropout, linear
 
 
 @dataclass
@@ -46,7 +47,7 @@ class SAGELayer(nn.Module):
         # The mean is linear, so W_neigh mean_j x_j = mean_j W_neigh x_j: transform first, then
         # aggregate F_out columns instead of F_in (the paper aggregates first; the result is the same).
         weight = torch.cat([self.lin_neigh.weight, self.lin_self.weight], dim=0)  # (2 F_out, F_in)
-        h_neigh, h_self = (x @ weight.T).chunk(2, dim=1)  # W_neigh x, W_self x: (N, F_out) each
+        h_neigh, h_self = linear(x, weight).chunk(2, dim=1)  # W_neigh x, W_self x: (N, F_out) each
         m = aggregate(h_neigh.index_select(0, edge_index[0]), edge_index[1], x.shape[0], "mean")  # (N, F_out)
         out = h_self + m  # W_self x_i + W_neigh mean_j x_j
         if self.lin_neigh.bias is not None:
@@ -75,7 +76,7 @@ class GraphSAGE(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         p = self.config.dropout
-        x = nn.functional.dropout(x, p, self.training)
+        x = feature_dropout(x, p, self.training)  # only the stored entries if x is sparse
         x = torch.relu(self.conv1(x, edge_index))  # (N, hidden)
         x = nn.functional.dropout(x, p, self.training)
         return self.conv2(x, edge_index)  # (N, classes)
