@@ -13,7 +13,7 @@ from rich.console import Console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="ML Atlas: build and serve a learning lab; run the atlas's chapter demos.")
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DirArg = Annotated[Path | None, typer.Argument(help="Site folder (default: the bundled atlas).")]
 

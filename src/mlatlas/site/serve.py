@@ -114,11 +114,11 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
     state = BuildState()
     broadcaster = Broadcaster()
 
-    def rebuild(first: bool = False) -> bool:
+    def rebuild(first: bool = False, search: bool = True) -> bool:
         t0 = time.perf_counter()
         try:
             with console.status("building…") as status:
-                result = build_site(site_dir, out_dir, cache_dir=cache_dir, state=state,
+                result = build_site(site_dir, out_dir, cache_dir=cache_dir, state=state, search=search,
                                     progress=lambda m: status.update(m))
         except BuildError as exc:
             for p in exc.problems:
@@ -128,11 +128,20 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
             return False
         for w in result.warnings:
             console.print(str(w), markup=False)
-        verb = "built" if first else "rebuilt"
-        console.print(f"{verb} {result.pages} pages in {time.perf_counter() - t0:.2f} s "
-                      f"({result.files_changed} files changed)")
-        broadcaster.publish("reload")
+        if result.files_changed or first:
+            verb = "built" if first else "rebuilt"
+            console.print(f"{verb} {result.pages} pages in {time.perf_counter() - t0:.2f} s "
+                          f"({result.files_changed} files changed){'' if search else '; search index follows'}")
+            broadcaster.publish("reload")
         return True
+
+    Handler.broadcaster = broadcaster
+    try:  # claim the port first: a clear message now beats a traceback after a long build
+        server = ThreadingHTTPServer(("127.0.0.1", port), partial(Handler, directory=str(out_dir)))
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+                         f"is another server running? Try --port {port + 1}") from None
+    server.daemon_threads = True
 
     ok = rebuild(first=True)
     if not ok and not out_dir.exists():
@@ -140,9 +149,6 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
                       "Fix the problems above; the server waits and rebuilds on every save.")
         out_dir.mkdir(parents=True, exist_ok=True)
 
-    Handler.broadcaster = broadcaster
-    server = ThreadingHTTPServer(("127.0.0.1", port), partial(Handler, directory=str(out_dir)))
-    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     console.print(f"serving [bold]http://127.0.0.1:{port}/[/bold] — edit and save to rebuild; Ctrl-C to stop")
@@ -159,9 +165,16 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
                 return False
             return super().__call__(change, path)
 
+    index_pending = False
     try:
-        for _changes in watch(*watched, watch_filter=Filter(), debounce=150, step=50):
-            rebuild()
+        # Edits rebuild at once without re-indexing search; once things are quiet for 1.5 s the
+        # search index catches up (a build with no page changes only re-runs the indexer).
+        for changes in watch(*watched, watch_filter=Filter(), debounce=150, step=50,
+                             rust_timeout=1500, yield_on_timeout=True):
+            if changes:
+                index_pending = rebuild(search=False) or index_pending
+            elif index_pending:
+                index_pending = not rebuild(search=True)
     except KeyboardInterrupt:
         pass
     finally:
