@@ -203,3 +203,12 @@ def test_bad_inputs_raise_helpful_errors():
         opt.warmup_cosine_lr(0, base_lr=1.0, warmup_steps=10, total_steps=10)
     with pytest.raises(ValueError, match="unknown optimizer"):
         opt.trajectory_on_surface("lion", "quadratic", 3, lr=0.1)
+
+
+def test_figures_return_figures():
+    from matplotlib.figure import Figure
+
+    from mlatlas.foundations.figures import optimizers as figures
+
+    for fn in (figures.trajectories, figures.loss_curves, figures.warmup_cosine_schedule):
+        assert isinstance(fn(), Figure)

@@ -153,3 +153,12 @@ def test_bad_inputs_raise():
         reg.clip_grad_norm([x], 0.0)
     with pytest.raises(ValueError, match="clip_value must be > 0"):
         reg.clip_grad_value([x], -1.0)
+
+
+def test_figures_return_figures():
+    from matplotlib.figure import Figure
+
+    from mlatlas.foundations.figures import regularization as figures
+
+    for fn in (figures.weight_decay_paths, figures.clipping_geometry):
+        assert isinstance(fn(), Figure)

@@ -139,3 +139,12 @@ def test_bad_inputs_raise():
         si.chi_square_independence(np.array([[1, 0], [2, 0]]))
     with pytest.raises(ValueError, match="level must be"):
         si.t_confidence_interval(data(0), 1.5)
+
+
+def test_figures_return_figures():
+    from matplotlib.figure import Figure
+
+    from mlatlas.foundations.figures import statistics_inference as figures
+
+    for fn in (figures.clt_sampling_distributions, figures.rejection_region):
+        assert isinstance(fn(), Figure)
