@@ -42,13 +42,13 @@ def student_t_sf(t: float, df: float) -> float:
     """P(T > t) for Student's t with ``df`` degrees of freedom.
 
     P(|T| > |t|) = I_{df/(df + t²)}(df/2, 1/2), the regularised incomplete beta function; halve it
-    for one tail and reflect for negative t. For small t², df/(df + t²) rounds to 1 and loses
-    the answer, so there we use the complement P(|T| < |t|) = I_{t²/(df + t²)}(1/2, df/2).
+    for one tail and reflect for negative t. For tiny t², df/(df + t²) rounds to 1 and loses the
+    answer, so when the tail is large (> ½) we use the complement P(|T| < |t|) = I_{t²/(df+t²)}(½, df/2)
+    instead; subtracting from 1 is only safe there, never for a small tail.
     """
-    if t * t < df:
+    two_tail = float(special.betainc(df / 2.0, 0.5, df / (df + t * t)))  # P(|T| > |t|)
+    if two_tail > 0.5:
         two_tail = 1.0 - float(special.betainc(0.5, df / 2.0, t * t / (df + t * t)))  # 1 − P(|T| < |t|)
-    else:
-        two_tail = float(special.betainc(df / 2.0, 0.5, df / (df + t * t)))  # P(|T| > |t|)
     return 0.5 * two_tail if t >= 0 else 1.0 - 0.5 * two_tail
 
 
