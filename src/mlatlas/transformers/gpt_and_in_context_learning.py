@@ -210,8 +210,10 @@ def demo() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--save", default=None, help=f"write the run record as JSON (the page uses {RUN_JSON})")
+    parser.add_argument("--max-seconds", type=float, default=TrainConfig.max_seconds,
+                        help="time cap on training (raise it on a busy machine to finish all steps)")
     args = parser.parse_args()
-    rec = run(save=args.save)
+    rec = run(save=args.save, train_config=TrainConfig(max_seconds=args.max_seconds))
     print(json.dumps({k: rec[k] for k in ("steps_done", "seconds", "in_context_accuracy")}, indent=1))
 
 
