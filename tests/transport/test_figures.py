@@ -6,8 +6,9 @@ import inspect
 import pytest
 from matplotlib.figure import Figure
 
-MODULES = ["wasserstein_distance", "optimal_transport", "sinkhorn", "displacement_interpolation"]
-HELPERS = {"example_samples", "example_problem", "example_clouds", "translated_ring"}
+MODULES = ["wasserstein_distance", "optimal_transport", "sinkhorn", "displacement_interpolation",
+           "wasserstein_visual_guide"]
+HELPERS = {"example_samples", "example_problem", "example_clouds", "translated_ring", "clouds"}
 
 
 def _figure_functions():

@@ -51,7 +51,7 @@ def _finish(plan, C, a, b, f, g, it, tol, name, eps) -> SinkhornResult:
     """Measure the returned plan's marginals and warn (naming the knob) if they are not reached."""
     with np.errstate(invalid="ignore"):
         error = max(np.abs(plan.sum(axis=1) - a).sum(), np.abs(plan.sum(axis=0) - b).sum())
-        cost = float(np.sum(plan * C))
+        cost = float(np.vdot(plan.ravel(), C.ravel()))  # <P, C> without a temporary
     finite = bool(np.isfinite(error) and np.all(np.isfinite(plan)))
     converged = finite and error <= tol
     if not finite:
@@ -86,7 +86,8 @@ def sinkhorn_knopp(
     """
     _check_eps(eps, num_iters)
     a, b, C = check_marginals(a, b, cost)
-    K = np.exp(-C / eps)  # (M, N) Gibbs kernel: underflows to 0 where C_ij > ~745 ε
+    K = C * (-1.0 / eps)
+    np.exp(K, out=K)  # (M, N) Gibbs kernel exp(-C/ε): underflows to 0 where C_ij > ~745 ε
     u = np.full(a.size, 1.0 / a.size)
     v = np.full(b.size, 1.0 / b.size)
     it = 0
@@ -99,7 +100,8 @@ def sinkhorn_knopp(
             u = a / Kv  # rows now sum to a
             if not (np.isfinite(u).all() and np.isfinite(v).all()):
                 break  # underflow: K v has zeros; nothing more can be recovered
-        plan = u[:, None] * K * v[None, :]  # P = diag(u) K diag(v)
+        plan = K * v[None, :]
+        plan *= u[:, None]  # P = diag(u) K diag(v)
         f, g = eps * np.log(u), eps * np.log(v)
     return _finish(plan, C, a, b, f, g, it, tol, "sinkhorn_knopp", eps)
 
@@ -158,7 +160,9 @@ def sinkhorn_log(
             alpha = alpha + log_a - np.log(row)  # f ← f + ε (log a - log r)
             if bad.any():
                 alpha[bad] = log_a[bad] - _log_sum_exp_rows(beta[None, :] - C_eps[bad])
-        plan = np.exp(alpha[:, None] + beta[None, :] - C_eps)  # P = exp((f ⊕ g - C)/ε)
+        np.subtract(beta[None, :], C_eps, out=z)
+        z += alpha[:, None]
+        plan = np.exp(z, out=z)  # P = exp((f ⊕ g - C)/ε)
     return _finish(plan, C, a, b, eps * alpha, eps * beta, it, tol, "sinkhorn_log", eps)
 
 
