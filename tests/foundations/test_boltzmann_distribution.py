@@ -89,7 +89,7 @@ def test_gibbs_variational_principle(energies, T, seed):
 
 @pytest.mark.parametrize("T", [0.3, 1.0, 4.0])
 @verifies("boltzmann-distribution", against="sample frequencies", tol=SAMPLE_TOL,
-          note="20 000 seeded draws per temperature, plus a Metropolis chain")
+          note="inverse-CDF sampler, 20 000 seeded draws at each of 3 temperatures")
 def test_sample_frequencies_match_probabilities(T):
     n = 20_000
     rng = np.random.default_rng(42)
