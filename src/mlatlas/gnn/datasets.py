@@ -60,12 +60,14 @@ def stochastic_block_model(
     num_features: int = 16,
     feature_noise: float = 1.0,
     dtype: torch.dtype = torch.float64,
+    means: Tensor | None = None,
 ) -> Graph:
     """A planted-partition graph whose node features are noisy hints of the block.
 
     Each pair in the same block is linked with probability ``p_in``, across blocks ``p_out``.
     Node features are ``mu_{y_i} + feature_noise * eps_i`` with one random unit mean per block, so a
-    classifier that ignores the graph only sees the noisy hint.
+    classifier that ignores the graph only sees the noisy hint. Pass ``means`` (K, F) to reuse the
+    block means of another graph (e.g. to test a trained model on a new graph of the same kind).
     """
     if not sizes or min(sizes) < 1:
         raise ValueError(f"sizes must list at least one block of at least one node, got {sizes}")
@@ -78,8 +80,11 @@ def stochastic_block_model(
     coin = torch.rand((n, n), generator=generator, dtype=torch.float64)  # (N, N)
     upper = torch.triu((coin < prob), diagonal=1)  # each unordered pair once, no self-loops
     edge_index = undirected_edge_index(upper.nonzero())  # (2, E)
-    means = torch.randn((len(sizes), num_features), generator=generator, dtype=dtype)
-    means = means / means.norm(dim=1, keepdim=True)  # unit block means, (K, F)
+    if means is None:
+        means = torch.randn((len(sizes), num_features), generator=generator, dtype=dtype)
+        means = means / means.norm(dim=1, keepdim=True)  # unit block means, (K, F)
+    if means.shape != (len(sizes), num_features):
+        raise ValueError(f"means must have shape ({len(sizes)}, {num_features}), got {tuple(means.shape)}")
     noise = torch.randn((n, num_features), generator=generator, dtype=dtype)
     x = means[y] + feature_noise * noise  # (N, F)
     return Graph(x, edge_index, y)

@@ -72,7 +72,6 @@ def spectral_bipartition(a: Tensor, normalized: bool = True) -> SpectralSplit:
     u = eigenvectors[:, 1]  # the Fiedler vector
     if normalized:
         u = u * a.sum(dim=1).clamp(min=1e-300).rsqrt()  # generalised eigenvector of L v = lambda D v
-    labels = (u > 0).long()
-    if labels[0] == 1:
-        labels = 1 - labels
-    return SpectralSplit(labels=labels, fiedler=u, eigenvalues=eigenvalues)
+    if u[0] > 0:
+        u = -u  # eigenvectors have no sign; fix it so node 0 lands in part 0
+    return SpectralSplit(labels=(u > 0).long(), fiedler=u, eigenvalues=eigenvalues)
