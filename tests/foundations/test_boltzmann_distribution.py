@@ -144,6 +144,12 @@ def test_bad_input_is_rejected():
         bz.sample(LEVELS, 1.0, -1, np.random.default_rng(0))
 
 
+def test_demo_prints_a_table(capsys):
+    th = bz.demo()
+    assert "Metropolis" in capsys.readouterr().out
+    np.testing.assert_allclose(th.probs, bz.boltzmann_probs(LEVELS, 1.0), rtol=TOL)
+
+
 def test_figures_return_figures():
     from mlatlas.foundations.figures import boltzmann_distribution as figs
 

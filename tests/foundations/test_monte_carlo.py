@@ -55,7 +55,10 @@ def test_importance_sampling_and_pi():
 def test_standard_errors_are_calibrated():
     # across 300 independent repetitions, the spread of the estimates matches the reported error bar
     rng = np.random.default_rng(2)
-    for method in (mc.plain, mc.antithetic, mc.stratified):
+    def cv(f, a, b, n, g):
+        return mc.control_variate(f, lambda x: 1 + x, 1.5, a, b, n, g)
+
+    for method in (mc.plain, mc.antithetic, cv, mc.stratified):
         runs = [method(exp, 0.0, 1.0, 200, rng) for _ in range(300)]
         values = np.array([r.value for r in runs])
         mean_se = np.mean([r.std_error for r in runs])
@@ -115,6 +118,12 @@ def test_bad_input_is_rejected():
         mc.stratified(exp, 0.0, 1.0, 10, rng, strata=10)
     with pytest.raises(ValueError, match="at least 4"):
         mc.antithetic(exp, 0.0, 1.0, 3, rng)
+
+
+def test_demo_prints_a_table(capsys):
+    results = mc.demo(n=400)
+    out = capsys.readouterr().out
+    assert "variance / plain" in out and "P(Z > 4)" in out and len(results) == 5
 
 
 def test_figures_return_figures():

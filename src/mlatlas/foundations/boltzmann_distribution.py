@@ -152,3 +152,23 @@ def two_level_system(gap: float, temperature: float) -> Thermodynamics:
     S = float(log_z + mean_E / temperature)  # S = log Z + <E>/T
     C = float(x**2 * np.exp(x) / (1.0 + np.exp(x)) ** 2)
     return Thermodynamics(p, log_z, float(mean_E), S, -temperature * log_z, C)
+
+
+def demo(seed: int = 0) -> Thermodynamics:
+    """Six energy levels at kT = 1: exact probabilities against 20 000 independent samples and a
+    20 000-step Metropolis chain; then the thermodynamic quantities."""
+    energies = np.array([0.0, 0.3, 0.7, 1.0, 1.6, 2.5])
+    T, n = 1.0, 20_000
+    rng = np.random.default_rng(seed)
+    th = thermodynamics(energies, T)
+    direct = np.bincount(sample(energies, T, n, rng), minlength=energies.size) / n
+    chain = metropolis(energies, T, n, rng)
+    walked = np.bincount(chain.states, minlength=energies.size) / n
+    print(f"kT = {T:g}; {n} independent samples; Metropolis chain of {n} steps "
+          f"(acceptance {chain.acceptance_rate:.2f})")
+    print(f"  {'E':>5}{'exact p':>10}{'sampled':>10}{'Metropolis':>12}")
+    for e, p, f, m in zip(energies, th.probs, direct, walked):
+        print(f"  {e:>5.2f}{p:>10.4f}{f:>10.4f}{m:>12.4f}")
+    print(f"  log Z = {th.log_partition:.4f}, <E> = {th.mean_energy:.4f}, S = {th.entropy:.4f}, "
+          f"F = {th.free_energy:.4f}, C = {th.heat_capacity:.4f}")
+    return th

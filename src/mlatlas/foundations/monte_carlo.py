@@ -180,3 +180,28 @@ def estimate_pi(n: int, rng: np.random.Generator) -> Estimate:
     inside = (np.sum(xy**2, axis=1) <= 1.0).astype(float)
     value, err = _mean_and_error(inside, scale=4.0)
     return Estimate(value, err, n)
+
+
+def demo(n: int = 10_000, seed: int = 0) -> dict[str, Estimate]:
+    """Estimate int_0^1 e^x dx = e - 1 with every estimator and P(Z > 4) by importance sampling;
+    print each estimate, its error bar, the true error and the variance-reduction factor."""
+    rng = np.random.default_rng(seed)
+    exact = math.e - 1.0
+    results = {
+        "plain": plain(np.exp, 0.0, 1.0, n, rng),
+        "antithetic": antithetic(np.exp, 0.0, 1.0, n, rng),
+        "control variate (1 + x)": control_variate(np.exp, lambda x: 1 + x, 1.5, 0.0, 1.0, n, rng),
+        "stratified (20 cells)": stratified(np.exp, 0.0, 1.0, n, rng, strata=20),
+    }
+    base = results["plain"].std_error
+    print(f"int_0^1 e^x dx = e - 1 = {exact:.8f}, n = {n} evaluations each")
+    print(f"  {'estimator':<26}{'estimate':>12}{'std error':>12}{'true error':>12}{'variance / plain':>18}")
+    for name, est in results.items():
+        print(f"  {name:<26}{est.value:>12.8f}{est.std_error:>12.2e}{est.value - exact:>12.2e}"
+              f"{(est.std_error / base) ** 2:>18.4f}")
+    tail = gaussian_tail(4.0, n, rng)
+    naive = gaussian_tail(4.0, n, rng, shift=False)
+    print(f"P(Z > 4) = {gaussian_tail_exact(4.0):.4e}: importance sampling {tail.value:.4e} "
+          f"+/- {tail.std_error:.1e}; plain sampling {naive.value:.4e} +/- {naive.std_error:.1e}")
+    results["gaussian tail (importance)"] = Estimate(tail.value, tail.std_error, tail.n)
+    return results
