@@ -125,8 +125,13 @@ def clean_svg(svg: str, alt: str) -> str:
     svg = re.sub(r"^.*?(<svg\b)", r"\1", svg, flags=re.S)
     svg = svg.replace(INK, "currentColor").replace(INK.upper(), "currentColor")
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    # Scale down to the column, never up past the drawn size (text stays the size it was drawn at).
+    m = re.search(r'<svg\b[^>]*?\swidth="([\d.]+)(pt|px)?"', svg)
     svg = re.sub(r'(<svg\b[^>]*?)\swidth="[^"]*"', r"\1", svg, count=1)
     svg = re.sub(r'(<svg\b[^>]*?)\sheight="[^"]*"', r"\1", svg, count=1)
+    if m:
+        px = float(m.group(1)) * (4 / 3 if m.group(2) == "pt" else 1)
+        svg = svg.replace("<svg", f'<svg style="max-width:{px:.0f}px"', 1)
     alt_attr = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     svg = svg.replace("<svg", f'<svg role="img" aria-label="{alt_attr}"', 1)
     return svg.strip()

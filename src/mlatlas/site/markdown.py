@@ -194,7 +194,9 @@ def _figure_directive(target: str, body: str, line: int, draft: Draft, env) -> s
         return ""
     draft.figures.append((target, alt, line))
     md: MarkdownIt = env["md"]
-    caption = md.renderInline("\n".join(caption_lines).strip(), env) if caption_lines else ""
+    # A fresh env (same draft) so the caption's parse does not re-emit the page's footnotes.
+    caption_env = {k: env[k] for k in ("draft", "ctx", "md", "line0")}
+    caption = md.renderInline("\n".join(caption_lines).strip(), caption_env) if caption_lines else ""
     style = f' style="max-width:{html.escape(options["width"])}"' if "width" in options else ""
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     return (f'<figure class="figure"{style}><div class="figure-svg">'

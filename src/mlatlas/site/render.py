@@ -277,8 +277,21 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
     files["404.html"] = env.get_template("notfound.html").render(**{**common("", "Not found"), "root": base_path})
     files["feed.xml"] = atom_feed(site, dated)
     files["sitemap.xml"] = sitemap(site, list(files))
+    files["assets/pygments.css"] = pygments_css()
     files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {cfg.base_url}sitemap.xml\n"
     return files
+
+
+@lru_cache(maxsize=1)
+def pygments_css() -> str:
+    """Code colours for both themes, from Pygments' own styles."""
+    from pygments.formatters import HtmlFormatter
+
+    light = HtmlFormatter(style="default").get_style_defs(":root:not([data-theme=dark]) pre.code")
+    dark = HtmlFormatter(style="monokai").get_style_defs(":root[data-theme=dark] pre.code")
+    strip = lambda css: "\n".join(ln for ln in css.splitlines() if "background" not in ln.split("{")[-1]
+                                    or " .hll " in ln)
+    return "/* Pygments: default (light) and monokai (dark) */\n" + strip(light) + "\n" + strip(dark) + "\n"
 
 
 def _xml(text: str) -> str:

@@ -17,7 +17,9 @@ updates and skipping the blocks a causal mask hides.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -106,3 +108,53 @@ def peak_memory_bytes(fn, *args, **kwargs) -> int:
         peak = max(peak, live)
     del result
     return peak
+
+
+MEMORY_JSON = Path(__file__).parent / "data" / "flash_attention_memory.json"
+
+
+def measure_memory(
+    lengths: tuple[int, ...] = (256, 512, 1024, 2048, 4096),
+    batch: int = 1,
+    num_heads: int = 8,
+    head_dim: int = 64,
+    block: int = 256,
+) -> dict:
+    """Peak extra memory (bytes, output included) of torch SDPA, our naive attention and our tiled
+    attention on float32 inputs (B, H, T, D), for each T. Allocation sizes do not depend on timing noise,
+    so the numbers repeat exactly from run to run on the same torch version.
+    """
+    from mlatlas.transformers.attention import scaled_dot_product_attention
+
+    methods = {
+        "torch_sdpa": torch.nn.functional.scaled_dot_product_attention,
+        "naive": scaled_dot_product_attention,
+        "tiled": lambda q, k, v: tiled_attention(q, k, v, block_q=block, block_k=block),
+    }
+    rows = []
+    for t in lengths:
+        g = torch.Generator().manual_seed(0)
+        q, k, v = (torch.randn(batch, num_heads, t, head_dim, generator=g) for _ in range(3))
+        rows.append({"T": t, **{name: peak_memory_bytes(fn, q, k, v) for name, fn in methods.items()}})
+    return {
+        "batch": batch,
+        "heads": num_heads,
+        "head_dim": head_dim,
+        "block": block,
+        "dtype": "float32",
+        "torch": torch.__version__,
+        "rows": rows,
+    }
+
+
+def demo() -> None:
+    """Measure peak memory vs T on this machine and rewrite the JSON the flash-attention figure draws."""
+    result = measure_memory()
+    print(f"{'T':>6} {'torch SDPA':>12} {'naive':>12} {'tiled':>12}   (MB, output included)")
+    for r in result["rows"]:
+        print(
+            f"{r['T']:>6} {r['torch_sdpa'] / 1e6:>12.1f} {r['naive'] / 1e6:>12.1f} {r['tiled'] / 1e6:>12.1f}"
+        )
+    MEMORY_JSON.parent.mkdir(parents=True, exist_ok=True)
+    MEMORY_JSON.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {MEMORY_JSON}")
