@@ -40,14 +40,17 @@ class Paths:
         except nx.NetworkXUnfeasible:  # a cycle: reported by validation; fall back to a stable order
             order = sorted(self.graph.nodes, key=self.key)
         self.rank = {n: i for i, n in enumerate(order)}
+        self._paths: dict[str, list[Page]] = {}
 
     def learning_path(self, page_id: str) -> list[Page]:
         """Every page `page_id` needs (transitively), each after its own prerequisites, then the page."""
         if page_id not in self.graph:
             return []
-        needed = nx.ancestors(self.graph, page_id) | {page_id}
-        # The site-wide topological order restricted to the pages needed is a reading order for them.
-        return [self.ids[i] for i in sorted(needed, key=self.rank.__getitem__)]
+        if page_id not in self._paths:
+            needed = nx.ancestors(self.graph, page_id) | {page_id}
+            # The site-wide topological order restricted to the pages needed is a reading order for them.
+            self._paths[page_id] = [self.ids[i] for i in sorted(needed, key=self.rank.__getitem__)]
+        return self._paths[page_id]
 
     def leads_to(self, page_id: str) -> list[Page]:
         if page_id not in self.graph:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -70,11 +71,16 @@ class Draft:
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
-def highlight_code(code: str, lang: str) -> str:
+@lru_cache(maxsize=64)
+def _lexer(lang: str):
     try:
-        lexer = get_lexer_by_name(lang) if lang else None
+        return get_lexer_by_name(lang) if lang else None
     except ClassNotFound:
-        lexer = None
+        return None
+
+
+def highlight_code(code: str, lang: str) -> str:
+    lexer = _lexer(lang)
     if lexer is None:
         return html.escape(code)
     return highlight(code, lexer, _FORMATTER)

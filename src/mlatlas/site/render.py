@@ -183,6 +183,7 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
     files: dict[str, str] = {}
     repo_root = cfg.tests.parent if cfg.tests else cfg.root
     paths = Paths(site)
+    chapters_by = {c.id: site.chapters_of(c.id) for c in collections}
 
     def common(url: str, title: str, description: str = "", has_math: bool = False) -> dict:
         return {"site": cfg, "root": prefix_for(url), "title": title,
@@ -206,7 +207,7 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
             crumbs = [(shelf[0], ctx["root"] + shelf[1])]
             if coll:
                 crumbs.append((coll.title, ctx["root"] + coll.url))
-            chapters = site.chapters_of(page.collection or "")
+            chapters = chapters_by.get(page.collection or "", [])
             i = chapters.index(page)
             prev = chapters[i - 1] if i > 0 else None
             nxt = chapters[i + 1] if i + 1 < len(chapters) else None
