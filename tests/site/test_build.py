@@ -74,6 +74,7 @@ def test_chapter_page_parts(good_site, tmp_path):
     first = (out / "basics/first/index.html").read_text()
     assert "Verified against <strong>python.builtins</strong>, tolerance 1e-12 (float64)" in first
     assert "mlatlas run first" in first  # the demo command
+    assert "pytest checks/test_claims.py" in first or "test_claims.py" in first
     assert 'href="https://arxiv.org/abs/1706.03762"' in first
     assert 'aria-label="Breadcrumb"' in first and "Basics" in first
     assert 'class="next"' in first and "Second steps" in first  # previous / next in the collection

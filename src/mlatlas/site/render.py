@@ -222,7 +222,8 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
             **ctx, page=page, body=body.html, toc=body.toc if page.kind != "lab" else (),
             minutes=body.minutes if page.kind in ("chapter", "exploration") else None,
             crumbs=crumbs, prev=prev, next=nxt, prereqs=prereqs, leads=paths.leads_to(page.id),
-            path_len=path_len, verified=_verified_rows(by_page.get(page.id, []), repo_root))
+            path_len=path_len, verified=_verified_rows(by_page.get(page.id, []), repo_root),
+            test_files=sorted({display_path(d.path, repo_root) for d in by_page.get(page.id, [])}))
         if page.kind == "lab":
             files[url + "index.html"] = files[url + "index.html"].replace("<body>", '<body class="lab-page">', 1)
 
