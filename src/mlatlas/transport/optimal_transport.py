@@ -147,6 +147,8 @@ def exact_transport(
          mass on a '-' cell, which leaves the tree.
     Degenerate pivots (θ = 0) can cycle in theory; after ``bland_after`` of them in a row we switch to
     Bland's smallest-index rule, which provably terminates, until a pivot moves mass again.
+    Ties are broken by row-major cell index (i * N + j): the first most-negative cell enters, the
+    smallest-index blocking cell leaves. A port that keeps these rules reproduces the same plan.
     """
     a, b, C = check_marginals(a, b, cost)
     M, N = C.shape
