@@ -57,8 +57,13 @@ def test_broken_cache_is_a_clear_error():
 
 def test_demo_parses_its_flags(monkeypatch, capsys):
     seen = {}
-    monkeypatch.setattr(rl, "main", lambda save, quick: seen.update(save=save, quick=quick))
+    def fake_main(save, quick, threads):
+        seen.update(save=save, quick=quick, threads=threads)
+
+    monkeypatch.setattr(rl, "main", fake_main)
     rl.demo(["--quick"])
-    assert seen == {"save": False, "quick": True}
+    assert seen == {"save": False, "quick": True, "threads": None}
     rl.demo(["--save"])
-    assert seen == {"save": True, "quick": False}
+    assert seen == {"save": True, "quick": False, "threads": None}
+    rl.demo(["--threads", "1"])
+    assert seen["threads"] == 1

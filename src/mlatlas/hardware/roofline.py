@@ -139,8 +139,10 @@ def kernel_cases(device: torch.device) -> list[tuple[str, float, float, Callable
     cases.append((f"attention T={t}", 4.0 * heads * t * t * d, 4 * 4.0 * heads * t * d,
                   lambda: F.scaled_dot_product_attention(q, k, v)))  # fmt: skip
     n = 1 << 24  # vector add on 64 MiB vectors (beyond cache): 1 FLOP per 12 bytes
-    b, c = randn(n), randn(n)
-    cases.append(("vector add", float(n), 3 * 4.0 * n, lambda: b + c))
+    b, c, out = randn(n), randn(n), torch.empty(n, device=device)
+    # Written into a preallocated output: a fresh 64 MiB result would be mmap'ed and page-faulted
+    # on every call, and we would be timing the operating system rather than the memory.
+    cases.append(("vector add", float(n), 3 * 4.0 * n, lambda: torch.add(b, c, out=out)))
     return cases
 
 
@@ -167,15 +169,26 @@ class Measurement:
 
 
 def measure(device: torch.device | None = None, *, matmul_sizes: tuple[int, ...] = (256, 512, 1024, 2048),
-            stream_numel: int = 1 << 24, rounds: int = 3, quick: bool = False) -> Measurement:  # fmt: skip
+            stream_numel: int = 1 << 24, rounds: int = 3, threads: int | None = None,
+            quick: bool = False) -> Measurement:  # fmt: skip
     """Measure peak matmul FLOP/s (float32, and bfloat16 when native; the best over
     ``matmul_sizes``), STREAM bandwidth on float32 vectors of ``stream_numel`` elements (64 MiB by
     default, well beyond cache) and the kernels of ``kernel_cases``.
 
     Everything is measured ``rounds`` times, interleaved, and the best of each kept: on a shared
     machine a burst of someone else's work can halve one round's numbers. ``quick`` shrinks
-    everything for tests; its numbers are rough.
+    everything for tests; its numbers are rough. ``threads`` limits the CPU threads torch uses
+    while measuring (on a machine shared with other jobs, one thread per free core avoids the
+    stalls a multi-threaded kernel suffers when one of its threads is descheduled).
     """
+    if threads is not None:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return measure(device, matmul_sizes=matmul_sizes, stream_numel=stream_numel, rounds=rounds,
+                           quick=quick)  # fmt: skip
+        finally:
+            torch.set_num_threads(previous)
     device = device or select_device()
     if quick:
         matmul_sizes, stream_numel, rounds = (128,), 1 << 18, 1
@@ -197,7 +210,7 @@ def measure(device: torch.device | None = None, *, matmul_sizes: tuple[int, ...]
             seconds[name] = min(seconds.get(name, math.inf), time_call(fn, device, repeats))
     kernels = [Kernel(name, flops, nbytes, seconds[name]) for name, flops, nbytes, _ in cases]
     info = describe_devices()
-    description = f"{info.cpu} ({info.cpu_threads} threads)"
+    description = f"{info.cpu} ({info.cpu_threads} thread{'s' if info.cpu_threads > 1 else ''})"
     if device.type == "cuda":
         description = torch.cuda.get_device_name(device)
     elif device.type == "mps":
@@ -248,9 +261,9 @@ def report(m: Measurement) -> str:
     return "\n".join(lines)
 
 
-def main(save: bool = False, quick: bool = False) -> Measurement:
+def main(save: bool = False, quick: bool = False, threads: int | None = None) -> Measurement:
     """Measure this machine, print the report, and with ``save=True`` refresh the cached JSON."""
-    m = measure(quick=quick)  # about a minute on a laptop CPU, seconds on a GPU
+    m = measure(quick=quick, threads=threads)  # about a minute on a laptop CPU, seconds on a GPU
     print(report(m))
     if save:
         CACHE.parent.mkdir(parents=True, exist_ok=True)
@@ -266,8 +279,9 @@ def demo(argv: list[str] | None = None) -> Measurement:
     parser = argparse.ArgumentParser(prog="mlatlas run roofline", description=__doc__.splitlines()[0])
     parser.add_argument("--save", action="store_true", help=f"overwrite {CACHE}")
     parser.add_argument("--quick", action="store_true", help="small sizes: fast, rough numbers")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return main(save=args.save, quick=args.quick)
+    return main(save=args.save, quick=args.quick, threads=args.threads)
 
 
 if __name__ == "__main__":

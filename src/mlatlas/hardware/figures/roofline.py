@@ -21,13 +21,14 @@ def roofline_plot():
         knee = ridge_point(peak, bandwidth)
         ax.plot(knee, peak / 1e9, "o", color=colour, markersize=4)
         ax.annotate(f"ridge {knee:.1f} FLOP/B", (knee, peak / 1e9), textcoords="offset points",
-                    xytext=(6, -12), fontsize=7, color=colour)  # fmt: skip
+                    xytext=(-8, 6), ha="right", fontsize=7, color=colour)  # fmt: skip
     ax.text(1 / 16, 1 / 16 * bandwidth / 1e9 * 1.6, f"{bandwidth / 1e9:.0f} GB/s", rotation=0, fontsize=8,
             color=PALETTE[0])  # fmt: skip
     for k, colour in zip(m.kernels, PALETTE[1:] * 2):
         ax.plot(k.intensity, k.achieved / 1e9, "D", color=colour, markersize=6)
-        ax.annotate(k.name, (k.intensity, k.achieved / 1e9), textcoords="offset points", xytext=(5, 4),
-                    fontsize=7)  # fmt: skip
+        below = k.name.startswith(("attention", "vector"))  # keep neighbouring labels apart
+        ax.annotate(k.name, (k.intensity, k.achieved / 1e9), textcoords="offset points",
+                    xytext=(6, -11 if below else 4), fontsize=7)  # fmt: skip
     ax.set_xlabel("arithmetic intensity (FLOP per byte moved)")
     ax.set_ylabel("GFLOP/s")
     title = f"{m.description}, torch {m.torch_version.split('+')[0]}, measured {m.measured_at}"
