@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlatlas.transport.optimal_transport import exact_transport, squared_euclidean_cost
-from mlatlas.transport.sinkhorn import sinkhorn_divergence, sinkhorn_knopp, sinkhorn_log
+from mlatlas.transport.sinkhorn import sinkhorn_divergence, sinkhorn_knopp, sinkhorn_log, sinkhorn_symmetric
 from mlatlas.verification import verifies
 
 PLAN_TOL = 1e-12  # |ΔP| entrywise, float64, same iteration count as POT
@@ -101,7 +101,30 @@ def test_sinkhorn_divergence_matches_pot():
     ours = sinkhorn_divergence(x, y, 0.5, tol=1e-12, num_iters=5000)
     ref = ot.bregman.empirical_sinkhorn_divergence(x, y, 0.5, a, b, stopThr=1e-12, numIterMax=5000)
     np.testing.assert_allclose(ours.divergence, float(ref), rtol=DIV_TOL, atol=DIV_TOL)
-    assert sinkhorn_divergence(x, x, 0.5, num_iters=5000).divergence == pytest.approx(0.0, abs=1e-12)
+    # S_ε(α, α) = 0: cross and self terms are solved by different iterations, each to marginal error
+    # 1e-13, so the two costs (entries of C up to ~20) agree to ~1e-12; 1e-10 is a stated margin
+    same = sinkhorn_divergence(x, x, 0.5, num_iters=5000, tol=1e-13)
+    assert same.divergence == pytest.approx(0.0, abs=1e-10)
+
+
+def test_symmetric_iteration_matches_alternating_and_converges_fast():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(25, 2))
+    a = rng.random(25) + 0.1
+    a /= a.sum()
+    cost = squared_euclidean_cost(x, x)
+    sym = sinkhorn_symmetric(a, cost, 1.0, tol=1e-13)
+    alt = sinkhorn_log(a, a, cost, 1.0, num_iters=5000, tol=1e-13)
+    np.testing.assert_allclose(sym.plan, alt.plan, rtol=0, atol=1e-12)  # the same unique fixed point
+    np.testing.assert_allclose(sym.plan, sym.plan.T, rtol=0, atol=0)  # symmetric by construction
+    # at small ε the alternating iteration crawls; the averaged one does not
+    fast = sinkhorn_symmetric(a, cost, 0.05, num_iters=200, tol=MARGINAL_TOL)
+    assert fast.converged and fast.num_iters < 100
+    with pytest.warns(RuntimeWarning, match="raise num_iters"):
+        slow = sinkhorn_log(a, a, cost, 0.05, num_iters=200, tol=MARGINAL_TOL)
+    assert not slow.converged
+    with pytest.raises(ValueError, match="symmetric cost"):
+        sinkhorn_symmetric(a, cost + np.triu(np.ones_like(cost)), 0.1)
 
 
 @settings(max_examples=25, deadline=None)

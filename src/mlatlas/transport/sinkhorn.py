@@ -166,6 +166,35 @@ def sinkhorn_log(
     return _finish(plan, C, a, b, eps * alpha, eps * beta, it, tol, "sinkhorn_log", eps)
 
 
+def sinkhorn_symmetric(
+    a: ArrayLike, cost: ArrayLike, eps: float, num_iters: int = 1000, tol: float = 1e-9
+) -> SinkhornResult:
+    """Entropic OT of a distribution with itself, OT_ε(α, α), by the averaged symmetric iteration.
+
+    By symmetry f = g at the optimum, a fixed point of T(f)_i = ε log a_i - ε LSE_j((f_j - C_ij)/ε).
+    Iterating f ← T(f) (plain Sinkhorn) oscillates and converges very slowly for small ε;
+    the averaged step f ← ½ (f + T(f)) converges in a handful of iterations
+    (Feydy et al. 2019, arXiv:1810.08278, Section 3.1). ``cost`` must be symmetric, (N, N).
+    """
+    _check_eps(eps, num_iters)
+    a, _, C = check_marginals(a, a, cost)
+    if not np.allclose(C, C.T, rtol=1e-12, atol=0):
+        raise ValueError("sinkhorn_symmetric needs a symmetric cost (the same points on both sides)")
+    log_a = np.log(a)
+    C_eps = C / eps  # (N, N)
+    alpha = np.zeros(a.size)  # f/ε
+    error, it = np.inf, 0
+    with np.errstate(divide="ignore"):
+        for it in range(1, num_iters + 1):  # noqa: B007 (it is reported)
+            t = log_a - _log_sum_exp_rows(alpha[None, :] - C_eps)  # T(f)/ε
+            alpha = 0.5 * (alpha + t)  # the averaged (symmetric) step
+            plan = np.exp(alpha[:, None] + alpha[None, :] - C_eps)  # P = exp((f ⊕ f - C)/ε)
+            error = np.abs(plan.sum(axis=1) - a).sum()  # rows = columns by symmetry
+            if tol > 0 and error <= tol:
+                break
+    return _finish(plan, C, a, a, eps * alpha, eps * alpha, it, tol, "sinkhorn_symmetric", eps)
+
+
 @dataclass(frozen=True)
 class SinkhornDivergence:
     """divergence = W_ε(a, b) - ½ W_ε(a, a) - ½ W_ε(b, b), with the three transport costs."""
@@ -190,15 +219,15 @@ def sinkhorn_divergence(
     S_ε(α, β) = W_ε(α, β) - ½ W_ε(α, α) - ½ W_ε(β, β)      (Genevay, Peyré & Cuturi 2018, eq. (4))
     where W_ε = <P_ε, C> is the transport cost of the entropic plan. W_ε(α, α) > 0 is the blur that
     entropy adds even between identical clouds; subtracting it makes S_ε(α, α) = 0 and S_ε → W_2²
-    as ε → 0. Uses ``sinkhorn_log``, so small ε is safe. Weights default to uniform.
+    as ε → 0. The cross term uses ``sinkhorn_log`` (small ε is safe); the two self terms use
+    ``sinkhorn_symmetric``, which converges far faster there. Weights default to uniform.
     """
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     y = np.atleast_2d(np.asarray(y, dtype=np.float64))
     a = np.full(len(x), 1.0 / len(x)) if a is None else np.asarray(a, dtype=np.float64)
     b = np.full(len(y), 1.0 / len(y)) if b is None else np.asarray(b, dtype=np.float64)
 
-    def w(p, q, wp, wq):
-        return sinkhorn_log(wp, wq, squared_euclidean_cost(p, q), eps, num_iters, tol).cost
-
-    xy, xx, yy = w(x, y, a, b), w(x, x, a, a), w(y, y, b, b)
+    xy = sinkhorn_log(a, b, squared_euclidean_cost(x, y), eps, num_iters, tol).cost
+    xx = sinkhorn_symmetric(a, squared_euclidean_cost(x, x), eps, num_iters, tol).cost
+    yy = sinkhorn_symmetric(b, squared_euclidean_cost(y, y), eps, num_iters, tol).cost
     return SinkhornDivergence(xy - 0.5 * xx - 0.5 * yy, xy, xx, yy)
