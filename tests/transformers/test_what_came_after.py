@@ -1,0 +1,24 @@
+"""The lineage table is consistent: unique ids, known families, no building on the future."""
+
+import dataclasses
+
+import pytest
+
+from mlatlas.transformers.what_came_after import LINEAGE, Milestone, descendants, validate_lineage
+
+
+def test_lineage_is_valid_and_everything_descends_from_2017():
+    validate_lineage()
+    assert descendants("transformer") == {m.id for m in LINEAGE} - {"transformer"}
+    assert "dpo" in descendants("gpt3") and "bert" not in descendants("gpt1")
+
+
+def test_validation_catches_mistakes():
+    bad_parent = dataclasses.replace(LINEAGE[1], builds_on=("nope",))
+    with pytest.raises(ValueError, match="unknown id"):
+        validate_lineage((LINEAGE[0], bad_parent))
+    early = Milestone("x", "X", 2016, "decoder", "", "", ("transformer",))
+    with pytest.raises(ValueError, match="cannot build on later"):
+        validate_lineage((LINEAGE[0], early))
+    with pytest.raises(ValueError, match="unknown family"):
+        validate_lineage((dataclasses.replace(LINEAGE[0], family="rnn"),))
