@@ -265,6 +265,8 @@ def main(save: bool = False, quick: bool = False, threads: int | None = None) ->
     """Measure this machine, print the report, and with ``save=True`` refresh the cached JSON."""
     m = measure(quick=quick, threads=threads)  # about a minute on a laptop CPU, seconds on a GPU
     print(report(m))
+    if quick:
+        print("(quick mode: small sizes that fit in cache, so bandwidth is overstated and peaks understated)")
     if save:
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         CACHE.write_text(to_json(m), encoding="utf-8")
