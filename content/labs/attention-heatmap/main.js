@@ -102,6 +102,9 @@ function run() {
 }
 
 function draw() {
+  probe.metrics = result
+    ? { T: result.T, output: decodeOutput(model, result).text, attention: result.attention.map((l) => l.map((a) => Array.from(a))) }
+    : { T: 0, output: null, attention: null };
   for (const { l, h, c } of panels) {
     const { ctx, w } = c;
     ctx.clearRect(0, 0, c.w, c.h);
@@ -182,8 +185,8 @@ onTheme((t) => { T = t; run(); });
 async function init() {
   try {
     const [meta, buffer] = await Promise.all([
-      fetch('model.json').then((r) => { if (!r.ok) throw new Error(`model.json: HTTP ${r.status}`); return r.json(); }),
-      fetch('weights.bin').then((r) => { if (!r.ok) throw new Error(`weights.bin: HTTP ${r.status}`); return r.arrayBuffer(); }),
+      fetch(new URL('model.json', import.meta.url)).then((r) => { if (!r.ok) throw new Error(`model.json: HTTP ${r.status}`); return r.json(); }),
+      fetch(new URL('weights.bin', import.meta.url)).then((r) => { if (!r.ok) throw new Error(`weights.bin: HTTP ${r.status}`); return r.arrayBuffer(); }),
     ]);
     model = loadModel(meta, buffer);
   } catch (err) {

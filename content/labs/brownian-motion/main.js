@@ -72,6 +72,7 @@ function readSeed() {
   if (!Number.isFinite(v) || v < 0 || v > 4294967295 || !Number.isInteger(v)) {
     const fixed = Number.isFinite(v) ? Math.min(4294967295, Math.max(0, Math.round(v))) : 7;
     note.textContent = `The seed must be a whole number from 0 to 4294967295; using ${fixed}.`;
+    notes.length = 0;
     seedIn.value = String(fixed);
     return fixed;
   }
@@ -83,8 +84,8 @@ function simulate(animate = true) {
   const steps = stepsS.get();
   if (paths * steps > MAX_NORMALS) {
     paths = Math.max(1, Math.floor(MAX_NORMALS / steps));
-    note.textContent = `${pathsS.get()} paths × ${steps} steps is more than the lab simulates at once; using ${paths} paths.`;
-  } else if (!notes.length) note.textContent = '';
+    note.textContent = [...notes, `${pathsS.get()} paths × ${steps} steps is more than the lab simulates at once; using ${paths} paths.`].join('; ');
+  } else note.textContent = notes.join('; ');
   const seed = readSeed();
   const rng = new LabRandom(seed);
   const kind = kindSel.get();
@@ -142,6 +143,8 @@ function axes(c, xlo, xhi, ylo, yhi, xlab) {
 
 function draw() {
   if (!sim) return;
+  probe.metrics = { seed: sim.seed, paths: sim.paths, steps: sim.steps, kind: sim.kind, reveal,
+    last: Array.from(sim.x.subarray(sim.S1 - 1, sim.S1)), finite: sim.x.every(Number.isFinite) };
   const { t, x, paths, S1, horizon } = sim;
   const upto = Math.max(1, Math.round(reveal * (S1 - 1)));
   // robust y-range: 1st..99th percentile of the values at the final time, plus the start

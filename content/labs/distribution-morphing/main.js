@@ -203,7 +203,16 @@ function draw() {
   dots(sq, xs, blue, 1 - t);
   dots(sq, ys, orange, t);
   ctx.restore();
-  // readouts
+  // readouts (and a probe for tests: how spread out the plan is)
+  let support = 0;
+  if (plan) {
+    let pMax = 0;
+    for (const p of plan) pMax = Math.max(pMax, p);
+    for (const p of plan) support += p > 1e-3 * pMax ? 1 : 0;
+  }
+  probe.metrics = { n, m, exactCost: exact ? exact.cost : null, sinkhornCost: sk && sk.plan ? sk.cost : null,
+    iterations: sk ? sk.iterations : 0, converged: sk ? sk.converged : null, support, t,
+    finite: plan ? plan.every(Number.isFinite) : null };
   let text = '';
   if (exact) text += `Exact W₂² = ⟨P, C⟩ = <strong>${fmt(exact.cost, 4)}</strong> (W₂ = ${fmt(Math.sqrt(exact.cost), 4)})`;
   if (solverSel.get() === 'sinkhorn' && sk && sk.plan) {

@@ -157,6 +157,8 @@ function advance(n) {
 
 function draw() {
   if (!background) renderBackground();
+  probe.metrics = { steps, start: start.slice(), runners: runners.map((r) => ({ name: r.name, on: r.on,
+    loss: r.loss, diverged: r.diverged, trail: r.trail.length })) };
   const ctx = plot.ctx;
   ctx.clearRect(0, 0, plot.w, plot.h);
   ctx.imageSmoothingEnabled = true;

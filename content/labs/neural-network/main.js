@@ -267,6 +267,8 @@ function draw() {
   drawLoss();
   const last = history[history.length - 1];
   const acc = accuracy();
+  probe.metrics = { step: stepCount, train: last.train, test: last.test, accuracy: acc, nTrain: data.nTrain,
+    nTest: data.nTest, firstTrain: history[0].train };
   status.innerHTML = `Step <strong>${stepCount}</strong> · epoch ${epoch} · train loss <strong>${fmt(last.train)}</strong> · test loss <strong>${fmt(last.test)}</strong> · test accuracy ${Number.isFinite(acc) ? `${(100 * acc).toFixed(1)}%` : '—'} · ${data.nTrain} train / ${data.nTest} test points`;
 }
 

@@ -191,7 +191,9 @@ export function readParams(schema, search = window.location.search) {
     if (raw !== null) {
       if (spec.type === 'number' || spec.type === 'int') {
         const num = Number(raw);
-        if (!Number.isFinite(num)) notes.push(`${key}=${raw} is not a number; using ${spec.default}`);
+        if (!Number.isFinite(num)) {
+          notes.push(`${key} in the address is not a finite number; ${Number.isFinite(spec.default) ? `using ${spec.default}` : 'ignored'}`);
+        }
         else {
           v = spec.type === 'int' ? Math.round(num) : num;
           if (v < spec.min || v > spec.max) {
