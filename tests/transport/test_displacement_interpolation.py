@@ -39,7 +39,7 @@ def test_constant_speed_geodesic():
                                rtol=TOL)
     for s, cs in zip(times, clouds):
         for t, ct in zip(times, clouds):
-            np.testing.assert_allclose(_w2(cs, ct), abs(t - s) * total, rtol=1e-8, atol=TOL)
+            np.testing.assert_allclose(_w2(cs, ct), abs(t - s) * total, rtol=TOL, atol=TOL)
 
 
 @verifies("displacement-interpolation", against="endpoints", tol=0.0,
