@@ -60,3 +60,18 @@ def test_linear_dispatch_and_bad_p():
     torch.testing.assert_close(linear(to_sparse_features(x), w, b), x @ w.T + b, rtol=TOL, atol=TOL)
     with pytest.raises(ValueError, match="dropout probability"):
         feature_dropout(to_sparse_features(x), 1.0, training=True)
+
+
+def test_dense_input_dropout_draws_only_where_nonzero():
+    x = bag_of_words(200, 200)
+    torch.manual_seed(0)
+    dropped = feature_dropout(x, 0.25, training=True)
+    assert (dropped[x == 0] == 0).all()
+    kept = dropped[x != 0]
+    assert set(kept.unique().tolist()) <= {0.0, 1.0 / 0.75}
+    frac = (kept > 0).double().mean().item()
+    assert abs(frac - 0.75) < 4 * (0.75 * 0.25 / kept.numel()) ** 0.5  # binomial: 4 standard deviations
+    h = torch.randn(50, 8, dtype=torch.float64, requires_grad=True)  # inside the network: plain dropout
+    out = feature_dropout(h, 0.5, training=True)
+    out.sum().backward()
+    torch.testing.assert_close(h.grad, (out != 0).double() * 2.0)
