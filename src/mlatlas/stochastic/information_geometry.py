@@ -119,7 +119,7 @@ def mean_nll(x: torch.Tensor, theta: torch.Tensor, parametrization: str = "mu_si
 def natural_gradient(
     x: torch.Tensor, theta: torch.Tensor, parametrization: str = "mu_sigma"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(plain gradient g, natural gradient F(theta)^{-1} g) of the mean NLL at theta (Amari 1998, eq. 3)."""
+    """(plain gradient g, natural gradient F(theta)^{-1} g) of the mean NLL at theta (Amari 1998)."""
     theta = theta.detach().requires_grad_(True)
     (g,) = torch.autograd.grad(mean_nll(x, theta, parametrization), theta)  # dL/dtheta
     nat = torch.linalg.solve(fisher_gaussian(theta.detach(), parametrization), g)  # F^{-1} g

@@ -33,7 +33,7 @@ def _check_logistic(r: np.ndarray, x0: float) -> None:
 
 
 def logistic_map(x: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """One step, f_r(x) = r x (1 - x)  (May 1976, eq. 3)."""
+    """One step of the logistic map, f_r(x) = r x (1 - x) (May 1976)."""
     return r * x * (1.0 - x)
 
 

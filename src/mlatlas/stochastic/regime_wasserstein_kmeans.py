@@ -53,7 +53,7 @@ def wasserstein_barycenter(windows_sorted: np.ndarray, p: float) -> np.ndarray:
     """The 1-D W_p barycentre of equally weighted windows, quantile by quantile. Shape (W,).
 
     p = 2: the mean of the quantile functions (minimises sum W_2^2);
-    p = 1: their pointwise median (minimises sum W_1; Horvath et al. 2021, Prop. 2.8).
+    p = 1: their pointwise median (minimises sum W_1, coordinate by coordinate; as in Horvath et al. 2021).
     The result is sorted because the mean and the median preserve order coordinate-wise.
     """
     if p == 1:
