@@ -105,3 +105,11 @@ def test_committed_run_reached_high_accuracy():
     # The page quotes this file; it is produced by `python -m mlatlas.transformers.attention_is_all_you_need`.
     rec = json.loads(RUN_JSON.read_text())
     assert rec["history"][-1]["sequence_accuracy"] > 0.95
+
+
+def test_figure_training_and_attention_returns_a_figure():
+    from matplotlib.figure import Figure
+
+    from mlatlas.transformers.figures.attention_is_all_you_need import training_and_attention
+
+    assert isinstance(training_and_attention(), Figure)

@@ -57,3 +57,11 @@ def test_loop_count_can_change_at_inference():
     torch.testing.assert_close(model(x, num_loops=0), model.norm(x))
     with pytest.raises(ValueError, match="num_loops must be"):
         model(x, num_loops=-1)
+
+
+def test_figure_parameters_and_states_returns_a_figure():
+    from matplotlib.figure import Figure
+
+    from mlatlas.transformers.figures.looped_transformers import parameters_and_states
+
+    assert isinstance(parameters_and_states(), Figure)

@@ -165,3 +165,11 @@ def test_pipeline_end_to_end_reaches_the_optimum():
     # Both methods target π* (through a reward model fit on finite, noisy data): within 0.05 in TV.
     assert tv(run.ppo_probs) < 0.05 and tv(run.dpo_probs) < 0.05
     assert run.expected_reward["DPO"] > run.expected_reward["SFT (π_ref)"] + 1.0
+
+
+def test_figure_policies_vs_optimum_returns_a_figure():
+    from matplotlib.figure import Figure
+
+    from mlatlas.transformers.figures.rlhf_and_alignment import policies_vs_optimum
+
+    assert isinstance(policies_vs_optimum(), Figure)

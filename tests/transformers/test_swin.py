@@ -111,3 +111,11 @@ def test_shifted_block_only_mixes_within_shifted_windows():
     assert sorted(changed.nonzero().flatten().tolist()) == [5, 6, 9, 10]
     with pytest.raises(ValueError, match="tokens but the grid"):
         block(x, 4, 5)
+
+
+def test_figure_shifted_windows_returns_a_figure():
+    from matplotlib.figure import Figure
+
+    from mlatlas.transformers.figures.swin import shifted_windows
+
+    assert isinstance(shifted_windows(), Figure)

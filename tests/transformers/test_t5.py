@@ -107,3 +107,11 @@ def test_shift_right_and_padding_invariance():
     mask = torch.cat([torch.ones(1, 6), torch.zeros(1, 3)], 1).long()
     y = torch.randint(2, 27, (1, 4))
     torch.testing.assert_close(ours(padded, y, mask)[0], ours(x, y)[0], rtol=TOL64, atol=TOL64)
+
+
+def test_figure_relative_buckets_returns_a_figure():
+    from matplotlib.figure import Figure
+
+    from mlatlas.transformers.figures.t5 import relative_buckets
+
+    assert isinstance(relative_buckets(), Figure)

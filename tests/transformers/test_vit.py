@@ -94,3 +94,11 @@ def test_can_fit_a_small_batch_of_digits():
         loss.backward()
         opt.step()
     assert (model(x).argmax(-1) == y).float().mean() > 0.9
+
+
+def test_figure_patches_of_a_digit_returns_a_figure():
+    from matplotlib.figure import Figure
+
+    from mlatlas.transformers.figures.vit import patches_of_a_digit
+
+    assert isinstance(patches_of_a_digit(), Figure)

@@ -22,3 +22,11 @@ def test_validation_catches_mistakes():
         validate_lineage((LINEAGE[0], early))
     with pytest.raises(ValueError, match="unknown family"):
         validate_lineage((dataclasses.replace(LINEAGE[0], family="rnn"),))
+
+
+def test_figure_lineage_timeline_returns_a_figure():
+    from matplotlib.figure import Figure
+
+    from mlatlas.transformers.figures.what_came_after import lineage_timeline
+
+    assert isinstance(lineage_timeline(), Figure)
