@@ -63,7 +63,8 @@ def test_lab_loads_clean_labelled_and_dark(page_watch, base_url, screenshot, lab
     page.wait_for_timeout(300)
     # every control is reachable by keyboard and has an accessible name
     unlabeled = page.evaluate("""() => [...document.querySelectorAll('#lab input, #lab select, #lab button')]
-        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                      && !el.textContent.trim())
         .map(el => el.outerHTML)""")
     assert unlabeled == []
     assert "NaN" not in lab_text(page)
@@ -114,14 +115,16 @@ def test_neural_network_caps_drawn_points(page_watch, base_url):
     page.evaluate("""() => { const c = document.querySelector('#lab canvas');
         const r = c.getBoundingClientRect();
         for (let k = 0; k < 620; k++) c.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true,
-            clientX: r.left + 5 + (k * 37) % (r.width - 10), clientY: r.top + 5 + (k * 53) % (r.height - 10)})); }""")
+            clientX: r.left + 5 + (k * 37) % (r.width - 10),
+            clientY: r.top + 5 + (k * 53) % (r.height - 10)})); }""")
     assert metrics(page)["nTrain"] == 600
     assert "at most 600" in lab_text(page)
     assert_clean(page)
 
 
 def test_distribution_morphing_eps_slider_changes_the_plan(page_watch, base_url, screenshot):
-    page = open_lab(page_watch, base_url, "distribution-morphing", "?pair=gaussians&n=30&solver=sinkhorn&eps=0.01")
+    query = "?pair=gaussians&n=30&solver=sinkhorn&eps=0.01"
+    page = open_lab(page_watch, base_url, "distribution-morphing", query)
     page.wait_for_function("window.__lab.metrics.converged === true", timeout=20000)
     sharp = metrics(page)
     set_range(page, "ε (entropic blur)", math.log10(1.0))

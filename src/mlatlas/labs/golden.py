@@ -38,7 +38,8 @@ def golden_rng() -> dict:
         rng = LabRandom(seed)
         first = rng.standard_normal(7)  # odd: the next call starts mid-pair
         second = rng.standard_normal((2, 3))
-        cases.append({"seed": seed, "normals": _list(first) + _list(second), "uniform": _list(rng.uniform(5))})
+        normals = _list(first) + _list(second)
+        cases.append({"seed": seed, "normals": normals, "uniform": _list(rng.uniform(5))})
     return {"cases": cases}
 
 
@@ -112,7 +113,8 @@ def golden_ot() -> dict:
         disp = displacement_interpolation(x, y, exact.plan, 0.3)
         cases.append({"seed": seed, "n": n, "m": m, "x": _list(x), "y": _list(y), "cost_matrix": _list(C),
                       "exact_plan": _list(exact.plan), "exact_cost": exact.cost, "sinkhorn": sink,
-                      "mccann_t": 0.3, "mccann_points": _list(disp.points), "mccann_mass": _list(disp.weights)})
+                      "mccann_t": 0.3, "mccann_points": _list(disp.points),
+                      "mccann_mass": _list(disp.weights)})
     return {"cases": cases}
 
 

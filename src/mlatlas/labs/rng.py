@@ -53,7 +53,7 @@ def _mix32(t: np.ndarray) -> np.ndarray:
 
 
 def words(seed: int, counters: np.ndarray, salt: int = SEED_SALT) -> np.ndarray:
-    """32-bit words ``word(seed, c) = mix32(key + (c + 1) * 0x6D2B79F5)`` with ``key = mix32(seed ^ salt)``."""
+    """32-bit words ``mix32(key + (c + 1) * 0x6D2B79F5)`` for counters c, ``key = mix32(seed ^ salt)``."""
     key = _mix32(np.array([(seed ^ salt) & MASK32], dtype=np.uint64))[0]
     c = counters.astype(np.uint64)
     return _mix32(key + (((c + np.uint64(1)) * np.uint64(GOLDEN_GAMMA)) & MASK32))

@@ -207,7 +207,8 @@ def demo(steps: int = 2500, export_dir: Path | str | None = None) -> dict:
     torch.set_num_threads(1)
     model, losses = train(steps=steps)
     acc = accuracy(model)
-    print(f"trained {steps} steps: final loss {sum(losses[-50:]) / 50:.4f}, exact-reversal accuracy {acc:.3f}")
+    final = sum(losses[-50:]) / 50
+    print(f"trained {steps} steps: final loss {final:.4f}, exact-reversal accuracy {acc:.3f}")
     shipped = accuracy(load_exported()) if (LAB_DIR / "weights.bin").exists() else float("nan")
     print(f"the weights the lab ships: exact-reversal accuracy {shipped:.3f}")
     if export_dir is None:

@@ -1,0 +1,63 @@
+"""The committed golden vectors (tests/js/golden/*.json) are fresh: regenerating them from the
+package gives the same numbers. If this fails, the package changed: run
+``python -m mlatlas.labs.golden`` and then ``node --test tests/js`` to see whether the labs agree."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+
+import pytest
+
+from mlatlas.labs.golden import GOLDEN_DIR, GOLDENS, build, main
+
+RTOL = 1e-12  # regenerated on another machine, BLAS summation order may differ in the last bits
+
+
+def assert_same(fresh, committed, where="$"):
+    if isinstance(fresh, dict):
+        assert isinstance(committed, dict) and fresh.keys() == committed.keys(), f"{where}: keys differ"
+        for k in fresh:
+            assert_same(fresh[k], committed[k], f"{where}.{k}")
+    elif isinstance(fresh, list):
+        assert isinstance(committed, list) and len(fresh) == len(committed), f"{where}: lengths differ"
+        for i, (a, b) in enumerate(zip(fresh, committed)):
+            assert_same(a, b, f"{where}[{i}]")
+    elif isinstance(fresh, float) and not isinstance(fresh, bool):
+        ok = math.isclose(fresh, committed, rel_tol=RTOL, abs_tol=1e-300)
+        assert ok, f"{where}: {fresh} != {committed}"
+    else:
+        assert fresh == committed, f"{where}: {fresh!r} != {committed!r}"
+
+
+@pytest.mark.parametrize("name", list(GOLDENS))
+def test_committed_goldens_are_fresh(name):
+    path = GOLDEN_DIR / f"{name}.json"
+    assert path.exists(), f"{path} is missing: run python -m mlatlas.labs.golden"
+    committed = json.loads(path.read_text())
+    fresh = json.loads(json.dumps(build(name)))  # the same float round trip as the files
+    assert_same(fresh, committed)
+
+
+def test_goldens_are_finite_and_small():
+    for name in GOLDENS:
+        text = (GOLDEN_DIR / f"{name}.json").read_text()
+        assert "NaN" not in text and "Infinity" not in text
+        assert len(text) < 200_000
+
+
+def test_writer_check_mode_reports_stale_files(tmp_path):
+    assert main(["--out", str(tmp_path), "rng"]) == 0
+    assert main(["--out", str(tmp_path), "--check", "rng"]) == 0
+    (tmp_path / "rng.json").write_text("{}\n")
+    assert main(["--out", str(tmp_path), "--check", "rng"]) == 1
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_node_suites_pass():
+    """The JS cores agree with the goldens (the same check as `node --test tests/js`)."""
+    proc = subprocess.run(["node", "--test", str(GOLDEN_DIR.parent)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
