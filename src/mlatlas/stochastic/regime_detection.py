@@ -23,6 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from mlatlas.stochastic.hmm import baum_welch, forward_backward, init_hmm_params, viterbi
+from mlatlas.stochastic.regime_gmm import fit_gmm
+from mlatlas.stochastic.regime_kmeans import kmeans
+from mlatlas.stochastic.regime_wasserstein_kmeans import wasserstein_kmeans
+
 # The default market: calm, choppy and crisis days (daily returns). Expected stays 1/(1 - a_kk):
 # about 100, 50 and 25 days.
 DEFAULT_MEANS = (0.0006, 0.0, -0.0015)
@@ -225,11 +230,6 @@ def compare_methods(
     The windowed methods label day t from the window ending at t; the HMM labels day t from the whole
     series (Viterbi path). All are scored on the same days, W-1 .. T-1.
     """
-    from mlatlas.stochastic.hmm import baum_welch, init_hmm_params, viterbi
-    from mlatlas.stochastic.regime_gmm import fit_gmm
-    from mlatlas.stochastic.regime_kmeans import kmeans
-    from mlatlas.stochastic.regime_wasserstein_kmeans import wasserstein_kmeans
-
     K = series.means.shape[0]
     rng = lambda i: np.random.default_rng([seed, i])  # noqa: E731  one stream per method
     true = series.states[window - 1 :]  # (T-W+1,)
@@ -267,18 +267,12 @@ def demo() -> None:
     print(f"{'method':40s} {'accuracy':>9s} {'ARI':>6s}")
     for r in comp.results:
         print(f"{r.name:40s} {r.accuracy:9.3f} {r.ari:6.3f}")
-    from mlatlas.stochastic.hmm import baum_welch, init_hmm_params
-
     x = series.returns[:, None]
     fit = baum_welch(x, init_hmm_params(x, 3), n_iter=100)
     vols = np.sqrt(fit.params.covars[:, 0])
-    print(
-        "HMM daily volatilities:",
-        " ".join(f"{v:.2%}" for v in vols),
-        "(true",
-        *[f"{v:.1%}" for v in series.vols],
-        ")",
-    )
+    fitted = ", ".join(f"{v:.2%}" for v in vols)
+    true = ", ".join(f"{v:.1%}" for v in series.vols)
+    print(f"HMM daily volatilities: {fitted} (true {true})")
 
 
 DRIFT_REGIMES = dict(means=(0.002, -0.002), vols=(0.01, 0.01), transmat=((0.99, 0.01), (0.02, 0.98)))
@@ -286,8 +280,6 @@ DRIFT_REGIMES = dict(means=(0.002, -0.002), vols=(0.01, 0.01), transmat=((0.99, 
 
 def notebook_demo() -> None:
     """The regime-detection notebook's numbers (``mlatlas run regime-detection-notebook``)."""
-    from mlatlas.stochastic.hmm import baum_welch, forward_backward, init_hmm_params
-
     print("1. Five seeds of the default market (2000 days): ARI per detector, mean ± sd")
     table: dict[str, list[float]] = {}
     for seed in range(5):
