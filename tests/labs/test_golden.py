@@ -5,31 +5,14 @@ package gives the same numbers. If this fails, the package changed: run
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import subprocess
 
 import pytest
 
-from mlatlas.labs.golden import GOLDEN_DIR, GOLDENS, build, main
+from mlatlas.labs.golden import GOLDEN_DIR, GOLDENS, build, first_difference, main
 
 RTOL = 1e-12  # regenerated on another machine, BLAS summation order may differ in the last bits
-
-
-def assert_same(fresh, committed, where="$"):
-    if isinstance(fresh, dict):
-        assert isinstance(committed, dict) and fresh.keys() == committed.keys(), f"{where}: keys differ"
-        for k in fresh:
-            assert_same(fresh[k], committed[k], f"{where}.{k}")
-    elif isinstance(fresh, list):
-        assert isinstance(committed, list) and len(fresh) == len(committed), f"{where}: lengths differ"
-        for i, (a, b) in enumerate(zip(fresh, committed)):
-            assert_same(a, b, f"{where}[{i}]")
-    elif isinstance(fresh, float) and not isinstance(fresh, bool):
-        ok = math.isclose(fresh, committed, rel_tol=RTOL, abs_tol=1e-300)
-        assert ok, f"{where}: {fresh} != {committed}"
-    else:
-        assert fresh == committed, f"{where}: {fresh!r} != {committed!r}"
 
 
 @pytest.mark.parametrize("name", list(GOLDENS))
@@ -38,7 +21,8 @@ def test_committed_goldens_are_fresh(name):
     assert path.exists(), f"{path} is missing: run python -m mlatlas.labs.golden"
     committed = json.loads(path.read_text())
     fresh = json.loads(json.dumps(build(name)))  # the same float round trip as the files
-    assert_same(fresh, committed)
+    diff = first_difference(fresh, committed, RTOL)
+    assert diff is None, f"{name}.json is stale at {diff}: run python -m mlatlas.labs.golden"
 
 
 def test_goldens_are_finite_and_small():

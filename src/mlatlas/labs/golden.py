@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -169,6 +170,28 @@ def build(name: str) -> dict:
     return {"source": f"mlatlas.labs.golden:{GOLDENS[name].__name__}", **GOLDENS[name]()}
 
 
+def first_difference(fresh, committed, rtol: float = 1e-12, where: str = "$") -> str | None:
+    """Where two golden structures differ beyond ``rtol`` (floats) or at all (everything else)."""
+    if isinstance(fresh, dict):
+        if not isinstance(committed, dict) or fresh.keys() != committed.keys():
+            return f"{where}: keys differ"
+        for k in fresh:
+            if (d := first_difference(fresh[k], committed[k], rtol, f"{where}.{k}")) is not None:
+                return d
+        return None
+    if isinstance(fresh, list):
+        if not isinstance(committed, list) or len(fresh) != len(committed):
+            return f"{where}: lengths differ"
+        for i, (a, b) in enumerate(zip(fresh, committed)):
+            if (d := first_difference(a, b, rtol, f"{where}[{i}]")) is not None:
+                return d
+        return None
+    if isinstance(fresh, float) and isinstance(committed, int | float) and not isinstance(committed, bool):
+        ok = math.isclose(fresh, committed, rel_tol=rtol, abs_tol=1e-300)
+        return None if ok else f"{where}: {fresh!r} != {committed!r}"
+    return None if fresh == committed else f"{where}: {fresh!r} != {committed!r}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=GOLDEN_DIR)
@@ -179,8 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.names:
         path = args.out / f"{name}.json"
         text = json.dumps(build(name), indent=None, separators=(",", ":"), allow_nan=False) + "\n"
-        if args.check:
-            if not path.exists() or path.read_text() != text:
+        if args.check:  # numbers may move in the last bits (BLAS order, refactors): compare to 1e-12
+            diff = "missing" if not path.exists() else first_difference(json.loads(text), json.loads(path.read_text()))
+            if diff is not None:
+                print(f"{name}: {diff}", file=sys.stderr)
                 stale.append(name)
         else:
             args.out.mkdir(parents=True, exist_ok=True)
