@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         path = args.out / f"{name}.json"
         text = json.dumps(build(name), indent=None, separators=(",", ":"), allow_nan=False) + "\n"
         if args.check:  # numbers may move in the last bits (BLAS order, refactors): compare to 1e-12
-            diff = "missing" if not path.exists() else first_difference(json.loads(text), json.loads(path.read_text()))
+            committed = json.loads(path.read_text()) if path.exists() else None
+            diff = "missing" if committed is None else first_difference(json.loads(text), committed)
             if diff is not None:
                 print(f"{name}: {diff}", file=sys.stderr)
                 stale.append(name)
