@@ -27,8 +27,8 @@ def compute_vs_bandwidth():
     bandwidths = np.geomspace(1e9, 1e13, 50)
     for ridge in (1, 10, 100, 1000):
         ax.loglog(bandwidths / 1e9, ridge * bandwidths / 1e12, color="#94a3b8", linewidth=0.8, linestyle=":")
-        x = 9e3 if ridge < 1000 else 30  # GB/s where the label sits, on the line y = ridge · x
-        ax.text(x, ridge * x / 1e3 * 1.3, f"{ridge} FLOP/B", fontsize=7, color="#94a3b8", ha="right")
+        x = max(1.5, 15.0 / ridge)  # GB/s where the label sits (lower left, away from the machines)
+        ax.text(x, ridge * x / 1e3 * 1.4, f"{ridge} FLOP/B", fontsize=7, color="#94a3b8")
     for i, ((name, flops, bandwidth), colour) in enumerate(zip(points, PALETTE)):
         ax.loglog(bandwidth / 1e9, flops / 1e12, "o", color=colour, markersize=8)
         left = i > 0  # GPU labels go to the left of their dots
