@@ -1,6 +1,7 @@
 """GCN, GAT and GraphSAGE training steps: ours vs PyTorch Geometric on a Cora-sized graph.
 
-Run by hand (not a test):  .venv/bin/python benchmarks/gnn_layers.py [--repeats 30] [--threads 2]
+Run by hand (not a test):  .venv/bin/python benchmarks/gnn_layers.py [--repeats 30] [--threads 1]
+(On a shared machine use --threads 1: with two threads, spin-waiting makes medians meaningless.)
 
 The graph is generated (no download): 2,708 nodes, 5,278 random undirected pairs stored in both
 directions (10,556 edges), 1,433 binary bag-of-words-like features (~1.3% ones), 7 classes, as in
