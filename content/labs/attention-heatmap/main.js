@@ -70,7 +70,7 @@ function run() {
     text = text.toLowerCase();
     input.value = text;
   }
-  writeParams({ text, causal: causalCb.input.checked, tau: tauS.get() });
+  if (!sweeping) writeParams({ text, causal: causalCb.input.checked, tau: tauS.get() }); // not 60 times a second
   try {
     ids = encode(model, text);
   } catch (err) {
@@ -168,6 +168,7 @@ function stopSweep() {
   sweeping = false;
   probe.animating = false;
   sweepBtn.textContent = 'Sweep τ';
+  run(); // records the final τ in the address
 }
 
 function sweep(ts) {

@@ -140,15 +140,16 @@ const toPx = (c, x, y) => [((x + BOX) / (2 * BOX)) * c.w, ((BOX - y) / (2 * BOX)
 function dots(c, pts, color, alpha = 1, r = 2.6, masses = null, total = 1) {
   const ctx = c.ctx;
   ctx.fillStyle = color;
+  ctx.globalAlpha = alpha;
+  ctx.beginPath(); // one path for the whole cloud
   const k = pts.length / 2;
   for (let i = 0; i < k; i++) {
     const [px, py] = toPx(c, pts[2 * i], pts[2 * i + 1]);
     const rr = masses ? Math.max(0.8, r * Math.sqrt((masses[i] * k) / total)) : r;
-    ctx.globalAlpha = alpha;
-    ctx.beginPath();
+    ctx.moveTo(px + rr, py);
     ctx.arc(px, py, rr, 0, 2 * Math.PI);
-    ctx.fill();
   }
+  ctx.fill();
   ctx.globalAlpha = 1;
 }
 
@@ -174,19 +175,29 @@ function draw() {
     const ctx = planPlot.ctx;
     ctx.strokeStyle = T.fg;
     ctx.lineWidth = 1;
+    const LEVELS = 8; // lines bucketed by mass into 8 opacities: one stroke per bucket, not per line
+    const buckets = Array.from({ length: LEVELS }, () => []);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < m; j++) {
         const w = plan[i * m + j] / pMax;
         if (w < 0.02) continue; // invisible anyway
-        ctx.globalAlpha = 0.6 * w;
-        const [x1, y1] = toPx(planPlot, xs[2 * i], xs[2 * i + 1]);
-        const [x2, y2] = toPx(planPlot, ys[2 * j], ys[2 * j + 1]);
-        ctx.beginPath();
-        ctx.moveTo(x1, y1);
-        ctx.lineTo(x2, y2);
-        ctx.stroke();
+        buckets[Math.min(LEVELS - 1, Math.floor(w * LEVELS))].push(i, j);
       }
     }
+    buckets.forEach((pairs, b) => {
+      if (!pairs.length) return;
+      ctx.globalAlpha = (0.6 * (b + 1)) / LEVELS;
+      ctx.beginPath();
+      for (let k = 0; k < pairs.length; k += 2) {
+        const i = pairs[k];
+        const j = pairs[k + 1];
+        const [x1, y1] = toPx(planPlot, xs[2 * i], xs[2 * i + 1]);
+        const [x2, y2] = toPx(planPlot, ys[2 * j], ys[2 * j + 1]);
+        ctx.moveTo(x1, y1);
+        ctx.lineTo(x2, y2);
+      }
+      ctx.stroke();
+    });
     ctx.globalAlpha = 1;
     const d = displacement(xs, ys, plan, t, 1e-3);
     let total = 0;

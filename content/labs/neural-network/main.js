@@ -9,7 +9,7 @@ import {
 import { ACTIVATIONS, evalLoss, forward, initMlp, lossAndGradients, makeDataset, sgdStep } from './core.js';
 
 const DOMAIN = 1.3; // the plane shown is [-DOMAIN, DOMAIN]^2
-const GRID = 48; // decision-boundary resolution (GRID x GRID forward passes per frame)
+const GRID = 40; // decision-boundary resolution (GRID x GRID forward passes per frame)
 const MAX_POINTS = 600; // custom points beyond this are refused (the note says so)
 const N_POINTS = 200;
 
@@ -41,6 +41,7 @@ let batchRng = new LabRandom(P.seed);
 let order = [];
 let cursor = 0;
 let paintClass = 1;
+let frameNo = 0;
 
 // ---------------------------------------------------------------- controls
 const dsSel = select({ label: 'Dataset', value: P.ds, options: [['circle', 'Circle'], ['xor', 'XOR'],
@@ -154,7 +155,7 @@ function nextBatch(size) {
   return { x, y, B: idx.length };
 }
 
-function trainSteps(k) {
+function trainSteps(k, recordNow = true) {
   if (data.nTrain === 0) {
     note.textContent = 'No training points yet: pick a dataset, or click the plane to add points.';
     return;
@@ -170,7 +171,7 @@ function trainSteps(k) {
     sgdStep(params, out.grads, lrS.get());
     stepCount++;
   }
-  record();
+  if (recordNow) record();
 }
 
 function record() {
@@ -213,11 +214,28 @@ function renderNeuronPanels() {
   neurons.replaceChildren(...cells);
 }
 
+let lut = null; // 256 colours from class 0 through the background to class 1, rebuilt per theme
+let lutKey = '';
+
 function heat(ctx, w, h, values, n, lo, hi, colLo, colHi, colMid) {
+  const key = `${colLo}|${colMid}|${colHi}`;
+  if (key !== lutKey) {
+    lut = new Uint8ClampedArray(256 * 3);
+    for (let q = 0; q < 256; q++) {
+      const t = q / 255;
+      const c = t < 0.5 ? mix(colLo, colMid, t * 2) : mix(colMid, colHi, (t - 0.5) * 2);
+      lut.set(c, 3 * q);
+    }
+    lutKey = key;
+  }
+  const px = offImg.data;
+  const scale = 255 / (hi - lo);
   for (let k = 0; k < n * n; k++) {
-    const t = Math.max(0, Math.min(1, (values[k] - lo) / (hi - lo)));
-    const c = t < 0.5 ? mix(colLo, colMid, t * 2) : mix(colMid, colHi, (t - 0.5) * 2);
-    offImg.data.set([c[0], c[1], c[2], 255], 4 * k);
+    const q = Math.max(0, Math.min(255, Math.round((values[k] - lo) * scale))) * 3;
+    px[4 * k] = lut[q];
+    px[4 * k + 1] = lut[q + 1];
+    px[4 * k + 2] = lut[q + 2];
+    px[4 * k + 3] = 255;
   }
   offCtx.putImageData(offImg, 0, 0);
   ctx.imageSmoothingEnabled = true;
@@ -238,13 +256,18 @@ function draw() {
   const toPx = (x, y) => [((x + DOMAIN) / (2 * DOMAIN)) * plane.w, ((DOMAIN - y) / (2 * DOMAIN)) * plane.h];
   const ctx = plane.ctx;
   const drawPts = (xs, ys, n, hollow) => {
-    for (let i = 0; i < n; i++) {
-      const [px, py] = toPx(xs[2 * i], xs[2 * i + 1]);
+    for (const cls of [0, 1]) { // one path per class: a few canvas calls instead of one per point
       ctx.beginPath();
-      ctx.arc(px, py, 3.2, 0, 2 * Math.PI);
-      ctx.strokeStyle = ys[i] ? T.series[1] : T.series[0];
-      ctx.fillStyle = ys[i] ? T.series[1] : T.series[0];
-      if (hollow) { ctx.lineWidth = 1.2; ctx.stroke(); } else { ctx.fill(); ctx.lineWidth = 0.8; ctx.strokeStyle = T.fg; ctx.stroke(); }
+      for (let i = 0; i < n; i++) {
+        if (ys[i] !== cls) continue;
+        const [px, py] = toPx(xs[2 * i], xs[2 * i + 1]);
+        ctx.moveTo(px + 3.2, py);
+        ctx.arc(px, py, 3.2, 0, 2 * Math.PI);
+      }
+      const colour = T.series[cls];
+      if (hollow) { ctx.strokeStyle = colour; ctx.lineWidth = 1.2; ctx.stroke(); } else {
+        ctx.fillStyle = colour; ctx.fill(); ctx.lineWidth = 0.8; ctx.strokeStyle = T.fg; ctx.stroke();
+      }
     }
   };
   drawPts(data.xTest, data.yTest, data.nTest, true);
@@ -320,7 +343,9 @@ function drawLoss() {
 function loop(ts) {
   if (!running) return;
   frameTick(probe, ts);
-  trainSteps(Math.max(1, Math.round(20 / Math.sqrt(batchS.get())))); // roughly constant work per frame
+  frameNo++;
+  // roughly constant work per frame; the full train/test losses are measured every third frame
+  trainSteps(Math.max(1, Math.round(20 / Math.sqrt(batchS.get()))), frameNo % 3 === 0);
   draw();
   if (running) requestAnimationFrame(loop);
 }
@@ -335,6 +360,7 @@ function play() {
 }
 
 function pause() {
+  if (running) record();
   running = false;
   probe.animating = false;
   runBtn.textContent = 'Train';
