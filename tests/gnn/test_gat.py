@@ -72,3 +72,13 @@ def test_gat_rejects_bad_input():
 def test_gat_learns_the_karate_club_split_from_two_labels():
     result = karate_experiment("gat", seed=0, epochs=100)
     assert result.test_accuracy >= 0.9  # page reports 100% (32 / 32)
+
+
+TOL32 = 1e-5  # float32
+
+
+def test_gat_matches_pyg_in_float32(graph):
+    x, edge_index = graph
+    ours, ref = shared_pair(x.shape[1], 4, 3, True)
+    ours, ref, x = ours.float(), ref.float(), x.float()
+    torch.testing.assert_close(ours(x, edge_index), ref(x, edge_index), rtol=TOL32, atol=TOL32)

@@ -93,3 +93,13 @@ def test_gcn_beats_the_graph_blind_baseline_on_a_block_model():
     mlp = sbm_experiment("mlp", seed=0)
     assert gcn.test_accuracy >= 0.8  # reported 87.9%
     assert mlp.test_accuracy <= 0.55  # reported 37.6% (chance is 33%)
+
+
+TOL32 = 1e-5  # float32
+
+
+def test_gcn_matches_pyg_in_float32(graph):
+    x, edge_index = graph
+    ours, ref = shared_pair(x.shape[1], 4)
+    ours, ref, x = ours.float(), ref.float(), x.float()
+    torch.testing.assert_close(ours(x, edge_index), ref(x, edge_index), rtol=TOL32, atol=TOL32)

@@ -67,16 +67,17 @@ def test_segment_softmax_is_stable_for_huge_scores():
 
 
 def layers(f):
-    torch.manual_seed(0)
-    return {
-        "propagate-sum": lambda x, e: propagate(x, e, reduce="sum"),
-        "propagate-mean": lambda x, e: propagate(x, e, reduce="mean"),
-        "propagate-max": lambda x, e: propagate(x, e, reduce="max"),
-        "gcn": GCNLayer(GCNConfig(f, 3)).double(),
-        "gat": GATLayer(GATConfig(f, 2, heads=2)).double(),
-        "sage": SAGELayer(SAGEConfig(f, 3, normalize=True)).double(),
-        "gin": GINLayer(GINConfig(f, 4, 3, eps=0.1)).double(),
-    }
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # fixed weights, without touching the global RNG at import time
+        return {
+            "propagate-sum": lambda x, e: propagate(x, e, reduce="sum"),
+            "propagate-mean": lambda x, e: propagate(x, e, reduce="mean"),
+            "propagate-max": lambda x, e: propagate(x, e, reduce="max"),
+            "gcn": GCNLayer(GCNConfig(f, 3)).double(),
+            "gat": GATLayer(GATConfig(f, 2, heads=2)).double(),
+            "sage": SAGELayer(SAGEConfig(f, 3, normalize=True)).double(),
+            "gin": GINLayer(GINConfig(f, 4, 3, eps=0.1)).double(),
+        }
 
 
 LAYERS = layers(3)

@@ -19,13 +19,24 @@ def karate_three_views():
     colors = [PALETTE[int(c)] for c in g.y]
     draw_graph(axes[0], layout(g.edge_index, 34), g.edge_index, colors)
     axes[0].set_title("graph (colour = club)")
-    axes[1].imshow(a.numpy()[np.ix_(order, order)], cmap="Blues", interpolation="nearest")
+    # zeros are masked (transparent), so the matrices read on light and dark backgrounds alike
+    axes[1].imshow(
+        np.ma.masked_equal(a.numpy()[np.ix_(order, order)], 0),
+        cmap="Blues",
+        vmin=0,
+        vmax=1.5,
+        interpolation="nearest",
+    )
     axes[1].set_title("A, members sorted by club")
     a_hat = normalized_adjacency(a, "sym", self_loops=True).numpy()
-    im = axes[2].imshow(a_hat[np.ix_(order, order)], cmap="Blues", interpolation="nearest")
+    im = axes[2].imshow(
+        np.ma.masked_equal(a_hat[np.ix_(order, order)], 0), cmap="Blues", vmin=0, interpolation="nearest"
+    )
     axes[2].set_title(r"$\tilde D^{-1/2}(A+I)\tilde D^{-1/2}$")
     split = int((g.y == 0).sum())
     for ax in axes[1:]:
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(True)
         ax.axhline(split - 0.5, color=PALETTE[3], lw=0.8)
         ax.axvline(split - 0.5, color=PALETTE[3], lw=0.8)
         ax.set_xticks([])
