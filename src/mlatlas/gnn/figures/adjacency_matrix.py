@@ -30,7 +30,7 @@ def karate_three_views():
     axes[1].set_title("A, members sorted by club")
     a_hat = normalized_adjacency(a, "sym", self_loops=True).numpy()
     im = axes[2].imshow(
-        np.ma.masked_equal(a_hat[np.ix_(order, order)], 0), cmap="Blues", vmin=0, interpolation="nearest"
+        np.ma.masked_equal(a_hat[np.ix_(order, order)], 0), cmap="Blues", vmin=-0.15, interpolation="nearest"
     )
     axes[2].set_title(r"$\tilde D^{-1/2}(A+I)\tilde D^{-1/2}$")
     split = int((g.y == 0).sum())
