@@ -24,16 +24,20 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
+CLICK = "[...document.querySelectorAll('#lab button')].find(b => b.textContent === {!r}).click()"
+
 # lab page path -> JavaScript that starts its animation (run in the page)
 LABS = {
-    "labs/neural-network/": "[...document.querySelectorAll('#lab button')].find(b => b.textContent === 'Train').click()",
-    "labs/gradient-descent/": """(() => { const c = document.querySelector('#lab canvas'); const r = c.getBoundingClientRect();
+    "labs/neural-network/": CLICK.format("Train"),
+    "labs/gradient-descent/": """(() => { const c = document.querySelector('#lab canvas');
+        const r = c.getBoundingClientRect();
         c.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true, clientX: r.left + r.width * 0.2,
         clientY: r.top + r.height * 0.3})); })()""",
-    "labs/distribution-morphing/": "[...document.querySelectorAll('#lab button')].find(b => b.textContent === 'Play morph').click()",
-    "labs/attention-heatmap/": "[...document.querySelectorAll('#lab button')].find(b => b.textContent === 'Sweep τ').click()",
+    "labs/distribution-morphing/": CLICK.format("Play morph"),
+    "labs/attention-heatmap/": CLICK.format("Sweep τ"),
     "labs/brownian-motion-lab/": """(() => { const b = [...document.querySelectorAll('#lab button')]
-        .find(b => b.textContent === 'Simulate'); b.click(); window.__bmTimer = setInterval(() => b.click(), 1400); })()""",
+        .find(b => b.textContent === 'Simulate'); b.click();
+        window.__bmTimer = setInterval(() => b.click(), 1400); })()""",  # re-simulate: keep animating
 }
 
 FRAME_PROBE = """(seconds) => new Promise((resolve) => {
@@ -87,7 +91,8 @@ def main() -> None:
             ready_ms = page.evaluate("window.__lab.firstInteractiveMs")
             kb = page.evaluate("""() => { const nav = performance.getEntriesByType('navigation')[0];
                 let b = nav.transferSize || nav.encodedBodySize;
-                for (const r of performance.getEntriesByType('resource')) b += r.transferSize || r.encodedBodySize;
+                for (const r of performance.getEntriesByType('resource')) {
+                    b += r.transferSize || r.encodedBodySize; }
                 return b / 1024; }""")
             idle_fps, _ = fps_of(page.evaluate(FRAME_PROBE, args.seconds))  # reference: empty rAF loop
             page.evaluate(start)
@@ -98,7 +103,9 @@ def main() -> None:
             rows.append((path.split("/")[1], lab_fps, idle_fps, p95, ready_ms, kb))
             page.close()
         browser.close()
-    print(f"{'lab':24s} {'fps':>6s} {'empty':>6s} {'ratio':>6s} {'p95 ms':>7s} {'ready ms':>9s} {'KB':>7s}  verdict")
+    widths = (6, 6, 6, 7, 9, 7)
+    head = ("fps", "empty", "ratio", "p95 ms", "ready ms", "KB")
+    print("lab".ljust(24) + "".join(" " + h.rjust(w) for h, w in zip(head, widths)) + "  verdict")
     for name, fps, idle, p95, ready, kb in rows:
         ok = "ok" if fps >= 50 and kb <= 150 else "BELOW TARGET"
         print(f"{name:24s} {fps:6.1f} {idle:6.1f} {fps / idle:6.2f} {p95:7.1f} {ready:9.0f} {kb:7.1f}  {ok}")
