@@ -11,7 +11,7 @@ def awkward_graph(seed: int, num_nodes: int = 9, num_edges: int = 20, features: 
     g = torch.Generator().manual_seed(seed)
     live = num_nodes - 2  # nodes num_nodes-2 and num_nodes-1 have no edges at all
     edges = torch.randint(0, live, (2, num_edges), generator=g)
-    extra = torch.tensor([[0, 1, 1, 3], [0, 2, 2, 3]])  # loop at 0, double edge 1->2, loop at 3
+    extra = torch.tensor([[0, 0, 1, 1, 3], [0, 0, 2, 2, 3]])  # double loop at 0, double edge 1->2, loop at 3
     edge_index = torch.cat([edges, extra], dim=1)
     x = torch.randn(num_nodes, features, generator=g, dtype=torch.float64)
     return x, edge_index
