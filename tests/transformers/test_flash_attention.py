@@ -73,10 +73,12 @@ def test_large_logits_and_half_precision():
         torch.testing.assert_close(out.double(), ref, rtol=1e-2, atol=5e-2)
 
 
-def test_rows_with_no_visible_key_are_zero():
+def test_rectangular_causal_and_empty_keys():
     q, k, v = _qkv(t_q=6, t_k=3)
     out = tiled_attention(q, k, v, is_causal=True, block_q=2, block_k=2)  # top-left: every row sees key 0
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=True))
+    empty = tiled_attention(q, k[..., :0, :], v[..., :0, :])
+    assert empty.shape == q.shape and (empty == 0).all()
 
 
 @verifies(
