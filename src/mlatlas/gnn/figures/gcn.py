@@ -29,8 +29,8 @@ def karate_and_block_model():
         [names[k] for k in accuracies], list(accuracies.values()), color=[PALETTE[7], PALETTE[0]]
     )
     right.bar_label(bars, labels=[f"{a:.1%}" for a in accuracies.values()])
-    right.axhline(1 / 3, ls="--", lw=1, color=PALETTE[3])
-    right.text(-0.45, 1 / 3 + 0.02, "chance", ha="left", color=PALETTE[3])
+    right.axhline(1 / 3, ls="--", lw=1, color=PALETTE[3], label="chance")
+    right.legend(loc="upper left")
     right.set_ylim(0, 1)
     right.set_ylabel("test accuracy")
     right.set_title("block model, 5 labels per block")
