@@ -91,31 +91,23 @@ def northwest_corner(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tup
             j += 1  # column j is exhausted
 
 
-def _tree(basis: list[tuple[int, int]], M: int, N: int, C: np.ndarray):
-    """Root the basis tree at row 0: parent, depth and potentials with u_i + v_j = C_ij on the tree.
+def _hang(neighbours: list[set[int]], start: int, parent: list[int], depth: list[int], pot: np.ndarray,
+          C: np.ndarray, M: int) -> None:
+    """(Re)hang the part of the tree below ``start`` (everything reachable without crossing
+    ``parent[start]``): set parent, depth and potentials with u_i + v_j = C_ij on tree cells.
 
     Nodes 0..M-1 are rows, M..M+N-1 are columns; ``pot`` holds u for rows and v for columns.
+    Cost O(size of that part): after a pivot only the subtree cut off by the leaving cell moves.
     """
-    neighbours: list[list[int]] = [[] for _ in range(M + N)]
-    for i, j in basis:
-        neighbours[i].append(M + j)
-        neighbours[M + j].append(i)
-    parent = [-1] * (M + N)
-    depth = [0] * (M + N)
-    pot = np.zeros(M + N)
-    seen = [False] * (M + N)
-    seen[0] = True
-    stack = [0]
+    stack = [start]
     while stack:
         node = stack.pop()
         for other in neighbours[node]:
-            if not seen[other]:
-                seen[other] = True
+            if other != parent[node]:
                 parent[other], depth[other] = node, depth[node] + 1
                 i, j = (node, other - M) if node < M else (other, node - M)
                 pot[other] = C[i, j] - pot[node]  # u_i + v_j = C_ij on tree cells
                 stack.append(other)
-    return parent, depth, pot
 
 
 def _cycle(parent: list[int], depth: list[int], start: int, end: int) -> list[int]:
@@ -136,7 +128,7 @@ def _cycle(parent: list[int], depth: list[int], start: int, end: int) -> list[in
 
 
 def exact_transport(
-    a: ArrayLike, b: ArrayLike, cost: ArrayLike, max_iters: int = 100_000, bland_after: int = 50
+    a: ArrayLike, b: ArrayLike, cost: ArrayLike, max_iters: int = 100_000, bland_after: int = 1000
 ) -> ExactTransport:
     """Solve min_P <P, C> s.t. P 1 = a, Pᵀ 1 = b, P ≥ 0 exactly by the transportation simplex.
 
@@ -147,26 +139,53 @@ def exact_transport(
          mass on a '-' cell, which leaves the tree.
     Degenerate pivots (θ = 0) can cycle in theory; after ``bland_after`` of them in a row we switch to
     Bland's smallest-index rule, which provably terminates, until a pivot moves mass again.
-    Ties are broken by row-major cell index (i * N + j): the first most-negative cell enters, the
-    smallest-index blocking cell leaves. A port that keeps these rules reproduces the same plan.
+    Ties are broken by row-major cell index (i * N + j): the first most-negative cell (of the list)
+    enters, the smallest-index blocking cell leaves. Which cells make the list at a tie is up to
+    ``np.argpartition``, so a port should expect the same cost, not necessarily the same plan,
+    when the optimum is not unique.
     """
     a, b, C = check_marginals(a, b, cost)
     M, N = C.shape
     plan, basis = northwest_corner(a, b)
     index_of = {cell: k for k, cell in enumerate(basis)}  # cell -> slot in ``basis``
+    neighbours: list[set[int]] = [set() for _ in range(M + N)]  # the tree's adjacency
+    for i, j in basis:
+        neighbours[i].add(M + j)
+        neighbours[M + j].add(i)
+    parent, depth, pot = [-1] * (M + N), [0] * (M + N), np.zeros(M + N)
+    _hang(neighbours, 0, parent, depth, pot, C, M)  # root the tree at row 0, u_0 = 0
     tol = 1e-12 * max(1.0, float(np.abs(C).max()))  # reduced costs above -tol count as zero
+    num_candidates = max(64, int(np.sqrt(M * N)))  # size of the partial-pricing list
+    candidates = np.zeros(0, dtype=np.int64)  # flat indices i * N + j worth re-pricing
     degenerate_run = 0
     for it in range(max_iters):
-        parent, depth, pot = _tree(basis, M, N, C)
         u, v = pot[:M], pot[M:]
-        reduced = C - u[:, None] - v[None, :]  # r_ij = C_ij - u_i - v_j, (M, N)
-        if degenerate_run < bland_after:
-            flat = int(np.argmin(reduced))  # Dantzig: steepest reduced cost
+        entering = None
+        if degenerate_run >= bland_after:
+            reduced = C - u[:, None] - v[None, :]  # Bland: the first improving cell, row-major
+            improving = np.flatnonzero(reduced.ravel() < -tol)
+            entering = divmod(int(improving[0]), N) if improving.size else None
         else:
-            flat = int(np.flatnonzero(reduced.ravel() < -tol)[0]) if reduced.min() < -tol else 0  # Bland
-        i, j = divmod(flat, N)
-        if reduced[i, j] >= -tol:  # no improving cell: optimal
+            # partial pricing: re-price only a short list of promising cells; when none of them
+            # improves any more, price every cell r_ij = C_ij - u_i - v_j and refill the list
+            if candidates.size:
+                ci, cj = np.divmod(candidates, N)
+                r = C[ci, cj] - u[ci] - v[cj]
+                k = int(np.argmin(r))
+                if r[k] < -tol:
+                    entering = (int(ci[k]), int(cj[k]))
+            if entering is None:
+                reduced = (C - u[:, None] - v[None, :]).ravel()  # (M * N,)
+                if num_candidates < reduced.size:
+                    best = np.argpartition(reduced, num_candidates)[:num_candidates]
+                else:
+                    best = np.arange(reduced.size)
+                candidates = np.sort(best[reduced[best] < -tol])  # row-major order for tie-breaks
+                if candidates.size:
+                    entering = divmod(int(candidates[np.argmin(reduced[candidates])]), N)
+        if entering is None:  # no improving cell anywhere: dual feasible, hence optimal
             return ExactTransport(plan, float(np.sum(plan * C)), u.copy(), v.copy(), tuple(basis), it)
+        i, j = entering
         path = _cycle(parent, depth, M + j, i)  # column j ... row i through the tree
         # cells along the path alternate -, +, -, ...; the entering cell (i, j) is +
         cells = [(min(p, q), max(p, q) - M) for p, q in zip(path[:-1], path[1:])]
@@ -183,12 +202,25 @@ def exact_transport(
         basis[slot] = (i, j)
         index_of[(i, j)] = slot
         degenerate_run = degenerate_run + 1 if theta == 0.0 else 0
+        # update the tree: cut the leaving cell, join the entering one, re-hang the cut-off part
+        row_node, col_node = leaving[0], M + leaving[1]
+        child = row_node if parent[row_node] == col_node else col_node  # root of the cut-off part
+        node = M + j
+        while depth[node] > depth[child]:  # is column j below the cut?
+            node = parent[node]
+        inner, outer = (M + j, i) if node == child else (i, M + j)
+        neighbours[row_node].discard(col_node)
+        neighbours[col_node].discard(row_node)
+        neighbours[i].add(M + j)
+        neighbours[M + j].add(i)
+        parent[inner], depth[inner] = outer, depth[outer] + 1
+        pot[inner] = C[i, j] - pot[outer]  # the entering cell now has zero reduced cost
+        _hang(neighbours, inner, parent, depth, pot, C, M)
     warnings.warn(
         f"exact_transport stopped after max_iters={max_iters} pivots before reaching optimality; "
         "raise max_iters (the plan returned is feasible but may not be optimal)",
         RuntimeWarning,
         stacklevel=2,
     )
-    _, _, pot = _tree(basis, M, N, C)
     u, v = pot[:M].copy(), pot[M:].copy()
     return ExactTransport(plan, float(np.sum(plan * C)), u, v, tuple(basis), max_iters)
