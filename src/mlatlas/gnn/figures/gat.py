@@ -35,7 +35,9 @@ def karate_attention():
         edge_width=0.3 + 6 * weight,
         edge_alpha=0.5,
     )
-    left.set_title(f"attention on each edge; {result.test_accuracy:.0%} of the 32 unlabelled right")
+    wrong = (result.predictions != g.y).nonzero().flatten().numpy()
+    left.scatter(pos[wrong, 0], pos[wrong, 1], s=220, facecolors="none", edgecolors=PALETTE[3], linewidths=2)
+    left.set_title(f"attention per edge; ringed: {len(wrong)} of 32 mispredicted")
     degree = torch.bincount(g.edge_index[1], minlength=34).numpy()
     right.scatter(degree, self_weight, s=18, label=r"learned $\alpha_{ii}$")
     right.plot(
