@@ -46,3 +46,20 @@ def test_training_rejects_bad_masks():
         train_node_classifier(wrapped, g, torch.zeros(34, dtype=torch.long), epochs=1)
     with pytest.raises(ValueError, match="selects no node"):
         train_node_classifier(wrapped, g, torch.zeros(34, dtype=torch.bool), epochs=1)
+
+
+def test_extra_edge_graphs_are_connected_trees_plus_m_edges():
+    import networkx as nx
+
+    from mlatlas.gnn.datasets import extra_edge_graphs
+
+    data = extra_edge_graphs(20, 8, torch.Generator().manual_seed(5))
+    for g in range(20):
+        keep = data.batch[data.edge_index[0]] == g
+        pairs = (data.edge_index[:, keep] - 8 * g).t().tolist()
+        graph = nx.Graph(pairs)
+        assert graph.number_of_nodes() == 8 and nx.is_connected(graph)
+        extra = graph.number_of_edges() - 7  # a spanning tree has N - 1 edges
+        assert 0 <= extra <= 6 and int(data.y[g]) == int(extra >= 3)
+    with pytest.raises(ValueError, match="num_nodes >= 3"):
+        extra_edge_graphs(1, 2, torch.Generator())

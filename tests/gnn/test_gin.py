@@ -142,3 +142,37 @@ def test_wl_colors_shape_and_errors():
     assert colors == [[[0, 0, 0], [0, 1, 0], [0, 1, 0]]]
     with pytest.raises(ValueError, match="iterations"):
         wl_colors([], -1)
+
+
+@verifies(
+    "gin",
+    against="1-WL test",
+    tol="sum >= 0.9; mean, max = majority rate",
+    note="graph classification without node features, seed 0: does a 10-node connected graph have "
+    ">= 3 edges beyond a spanning tree? Mean/max GINs collapse every graph to one embedding",
+)
+def test_sum_learns_edge_counts_that_mean_and_max_cannot_see():
+    from mlatlas.gnn.datasets import extra_edge_graphs
+    from mlatlas.gnn.graph_classification import train_gin
+
+    test = extra_edge_graphs(200, 10, torch.Generator().manual_seed(2000))
+    majority = max(test.y.double().mean().item(), 1 - test.y.double().mean().item())
+    assert train_gin("sum", seed=0).test_accuracy >= 0.9  # 5-seed demo: 99% on average
+    for reduce in ("mean", "max"):
+        # every graph gets the same embedding, so the prediction is one constant label
+        assert train_gin(reduce, seed=0, epochs=30).test_accuracy <= majority + 1e-12
+
+
+def test_batched_readout_equals_one_graph_at_a_time():
+    from mlatlas.gnn.datasets import extra_edge_graphs
+
+    data = extra_edge_graphs(3, 5, torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    model = GIN(GINModelConfig(1, 8, 2, 2)).double()
+    with torch.no_grad():
+        batched = model.embed(data.x, data.edge_index, data.batch)
+        for g in range(3):
+            nodes = (data.batch == g).nonzero().flatten()
+            keep = data.batch[data.edge_index[0]] == g
+            single = model.embed(data.x[nodes], data.edge_index[:, keep] - nodes[0])
+            torch.testing.assert_close(batched[g], single, rtol=TOL, atol=TOL)

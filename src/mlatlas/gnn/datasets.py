@@ -88,3 +88,40 @@ def stochastic_block_model(
     noise = torch.randn((n, num_features), generator=generator, dtype=dtype)
     x = means[y] + feature_noise * noise  # (N, F)
     return Graph(x, edge_index, y)
+
+
+class GraphBatch(NamedTuple):
+    """Many graphs as one disjoint union: x (N, F), edge_index (2, E), batch (N,) graph ids, y (G,)."""
+
+    x: Tensor
+    edge_index: Tensor
+    batch: Tensor
+    y: Tensor
+
+
+def extra_edge_graphs(
+    num_graphs: int, num_nodes: int, generator: torch.Generator, max_extra: int = 6, threshold: int = 3
+) -> GraphBatch:
+    """Connected graphs without node features; the label says whether there are >= threshold extra edges.
+
+    Each graph is a random tree on ``num_nodes`` nodes (node k joins a uniformly chosen earlier node)
+    plus m ~ Uniform{0..max_extra} extra distinct edges; y = [m >= threshold]. Every graph has the same
+    number of nodes and no isolated node, so only the *counts* of neighbours carry the label.
+    """
+    if num_nodes < 3 or max_extra > (num_nodes - 1) * (num_nodes - 2) // 2:
+        raise ValueError("need num_nodes >= 3 and room for max_extra edges beyond the tree")
+    edges, batch, labels = [], [], []
+    for g in range(num_graphs):
+        offset = g * num_nodes
+        parents = [int(torch.randint(0, k, (1,), generator=generator)) for k in range(1, num_nodes)]
+        present = {(p, k) for k, p in zip(range(1, num_nodes), parents)}  # (smaller, larger) pairs
+        m = int(torch.randint(0, max_extra + 1, (1,), generator=generator))
+        while len(present) < num_nodes - 1 + m:
+            i, j = sorted(torch.randperm(num_nodes, generator=generator)[:2].tolist())
+            present.add((i, j))
+        edges.extend((i + offset, j + offset) for i, j in sorted(present))
+        batch.extend([g] * num_nodes)
+        labels.append(int(m >= threshold))
+    edge_index = undirected_edge_index(torch.tensor(edges, dtype=torch.long))
+    x = torch.ones(num_graphs * num_nodes, 1, dtype=torch.float64)  # no features at all
+    return GraphBatch(x, edge_index, torch.tensor(batch), torch.tensor(labels))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from mlatlas.gnn.message_passing import check_graph, propagate
+from mlatlas.gnn.message_passing import aggregate, check_graph, propagate
 
 
 @dataclass
@@ -77,13 +77,22 @@ class GIN(nn.Module):
         )
         self.head = nn.Linear(sum(widths), config.num_classes)
 
-    def embed(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        """Graph embedding: concat_k sum_i x_i^(k), shape (F_in + K * hidden,)."""
-        readouts = [x.sum(dim=0)]  # layer 0 too
+    def embed(self, x: Tensor, edge_index: Tensor, batch: Tensor | None = None) -> Tensor:
+        """Graph embeddings: concat_k sum_{i in G} x_i^(k).
+
+        One graph: returns (F_in + K * hidden,). A batch of graphs stored as one disjoint union, with
+        ``batch`` (N,) giving each node's graph id: returns (num_graphs, F_in + K * hidden).
+        """
+        if batch is None:
+            pool = lambda h: h.sum(dim=0)  # noqa: E731
+        else:
+            num_graphs = int(batch.max()) + 1
+            pool = lambda h: aggregate(h, batch, num_graphs, "sum")  # noqa: E731  (G, F)
+        readouts = [pool(x)]  # layer 0 too
         for layer in self.layers:
             x = torch.relu(layer(x, edge_index))  # (N, hidden)
-            readouts.append(x.sum(dim=0))  # sum pooling keeps multiset sizes
-        return torch.cat(readouts)
+            readouts.append(pool(x))  # sum pooling keeps multiset sizes
+        return torch.cat(readouts, dim=-1)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        return self.head(self.embed(x, edge_index))  # (classes,)
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor | None = None) -> Tensor:
+        return self.head(self.embed(x, edge_index, batch))  # (classes,) or (G, classes)
