@@ -164,3 +164,11 @@ def test_figures_draw(name):
 
     fig = getattr(figures, name)()
     assert isinstance(fig, Figure) and fig.axes
+
+
+def test_demo_prints_the_checks(capsys):
+    from mlatlas.stochastic.brownian_motion import demo
+
+    demo()
+    out = capsys.readouterr().out
+    assert "Quadratic variation" in out and "Euler–Maruyama" in out

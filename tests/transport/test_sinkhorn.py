@@ -156,3 +156,12 @@ def test_bad_input(solver, eps, num_iters, message):
     a, b, cost = _problem(6, 3, 3)
     with pytest.raises(ValueError, match=message):
         solver(a, b, cost, eps, num_iters=num_iters)
+
+
+def test_demo_shows_the_kernel_breaking(capsys):
+    from mlatlas.transport.sinkhorn import demo
+
+    demo()
+    last = capsys.readouterr().out.strip().splitlines()[-1]  # ε = 1e-3
+    kernel, log = last.split("|")
+    assert "nan" in kernel and "nan" not in log

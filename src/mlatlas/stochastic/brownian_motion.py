@@ -166,3 +166,28 @@ def ito_integral(h: np.ndarray, w: np.ndarray) -> np.ndarray:
         raise ValueError(f"h has shape {h.shape} but w has {w.shape}; sample both on the same grid")
     terms = h[..., :-1] * np.diff(w, axis=-1)  # h(t_k) ΔW_k, (..., S)
     return np.concatenate([np.zeros(w.shape[:-1] + (1,)), np.cumsum(terms, axis=-1)], axis=-1)
+
+
+def demo() -> None:
+    """Print the chapter's checks for one seed (``mlatlas run brownian-motion``)."""
+    rng = np.random.default_rng(0)
+    mu, sigma, T = 0.5, 1.5, 2.0
+    paths = brownian_motion(rng, 20_000, 100, t_max=T, drift=mu, sigma=sigma)
+    end = paths.x[:, -1]
+    print(f"1. X_T = μT + σW_T with μ={mu}, σ={sigma}, T={T}, 20 000 paths")
+    se = sigma * np.sqrt(T / end.size)
+    print(f"   mean {end.mean():8.4f}   exact {mu * T:8.4f}   (standard error {se:.4f})")
+    print(f"   var  {end.var():8.4f}   exact {sigma**2 * T:8.4f}")
+    print("2. Quadratic variation [W]_1 of one path: → 1 as the grid is refined")
+    fine = brownian_motion(np.random.default_rng(1), 1, 2**16).w[0]
+    for steps in (16, 256, 4096, 2**16):
+        print(f"   S = {steps:6d}   [W]_1 = {quadratic_variation(fine[:: 2**16 // steps])[-1]:.4f}")
+    print("3. GBM by Euler–Maruyama vs the exact solution on the same noise (μ=0.5, σ=0.8, T=1)")
+    print("   steps   mean |S_EM - S_exact|   mean |S_EM - S_no-Itô|")
+    for steps in (16, 64, 256, 1024):
+        rng = np.random.default_rng(2)
+        em = euler_maruyama(lambda x, t: 0.5 * x, lambda x, t: 0.8 * x, 1.0, rng, 2000, steps)
+        exact = np.exp((0.5 - 0.8**2 / 2) + 0.8 * em.w[:, -1])
+        naive = np.exp(0.5 + 0.8 * em.w[:, -1])
+        print(f"   {steps:5d}   {np.mean(np.abs(em.x[:, -1] - exact)):20.4f}   "
+              f"{np.mean(np.abs(em.x[:, -1] - naive)):22.4f}")
