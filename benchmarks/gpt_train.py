@@ -60,8 +60,9 @@ def time_training(model: GPT, batch: int, steps: int, warmup: int = 5) -> float:
 
 
 def torch_sdpa(q, k, v, *, attn_mask=None, is_causal=False, scale=None, dropout_p=0.0):
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale,
-                                          dropout_p=dropout_p)
+    return F.scaled_dot_product_attention(
+        q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale, dropout_p=dropout_p
+    )
 
 
 def main() -> None:
@@ -81,19 +82,25 @@ def main() -> None:
         for name, attention in (("ours", ours_attention), ("torch SDPA", torch_sdpa)):
             mha_module.scaled_dot_product_attention = attention  # swap the kernel the MHA module calls
             try:
-                model = GPT(GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128,
-                                      dropout=dropout))
+                model = GPT(
+                    GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=dropout)
+                )
                 sec = time_training(model, batch, args.steps)
             finally:
                 mha_module.scaled_dot_product_attention = ours_attention
             tps = batch * model.config.block_size / sec
             mfu = flops_per_token(model) * tps / peak
             results[(name, dropout)] = sec
-            print(f"{name:<11} dropout {dropout:.1f}: {sec * 1e3:7.1f} ms/step, {tps:8.0f} tokens/s, MFU {mfu:5.1%}")
+            print(
+                f"{name:<11} dropout {dropout:.1f}: {sec * 1e3:7.1f} ms/step, {tps:8.0f} tokens/s, "
+                f"MFU {mfu:5.1%}"
+            )
     print(f"ours / SDPA time, no dropout:   {results[('ours', 0.0)] / results[('torch SDPA', 0.0)]:.2f}x")
     print(f"ours / SDPA time, dropout 0.1:  {results[('ours', 0.1)] / results[('torch SDPA', 0.1)]:.2f}x")
     print(f"ours: dropout 0.1 / no dropout: {results[('ours', 0.1)] / results[('ours', 0.0)]:.2f}x")
-    print(f"SDPA: dropout 0.1 / no dropout: {results[('torch SDPA', 0.1)] / results[('torch SDPA', 0.0)]:.2f}x")
+    print(
+        f"SDPA: dropout 0.1 / no dropout: {results[('torch SDPA', 0.1)] / results[('torch SDPA', 0.0)]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

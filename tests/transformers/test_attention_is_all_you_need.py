@@ -39,13 +39,24 @@ def _copy_common(ours, theirs, norms):
     theirs.linear2.load_state_dict(ours.ff.linear2.state_dict())
 
 
-@verifies("attention-is-all-you-need", against="torch.nn.TransformerEncoderLayer / TransformerDecoderLayer",
-          tol=TOL64, note="post-LN layers, shared weights, float64, padding + causal masks")
+@verifies(
+    "attention-is-all-you-need",
+    against="torch.nn.TransformerEncoderLayer / TransformerDecoderLayer",
+    tol=TOL64,
+    note="post-LN layers, shared weights, float64, padding + causal masks",
+)
 def test_layers_match_torch_transformer_layers():
     torch.manual_seed(0)
     enc, dec = EncoderLayer(CFG).double().eval(), DecoderLayer(CFG).double().eval()
-    kw = dict(d_model=16, nhead=2, dim_feedforward=32, dropout=0.0, batch_first=True, norm_first=False,
-              dtype=torch.float64)
+    kw = dict(
+        d_model=16,
+        nhead=2,
+        dim_feedforward=32,
+        dropout=0.0,
+        batch_first=True,
+        norm_first=False,
+        dtype=torch.float64,
+    )
     t_enc = torch.nn.TransformerEncoderLayer(**kw).eval()
     t_dec = torch.nn.TransformerDecoderLayer(**kw).eval()
     with torch.no_grad():
@@ -74,9 +85,13 @@ def test_noam_schedule_peaks_at_warmup():
 def test_toy_batches():
     b = make_batch("sort", 3, 6, torch.Generator().manual_seed(0))
     assert (b.tgt_in[:, 0] == BOS).all() and (b.tgt_out[:, -1] == EOS).all()
-    assert torch.equal(b.tgt_out[:, :-1], b.src.sort(1).values) and torch.equal(b.tgt_in[:, 1:], b.tgt_out[:, :-1])
-    assert torch.equal(make_batch("reverse", 2, 4, torch.Generator().manual_seed(1)).tgt_out[:, :-1],
-                       make_batch("copy", 2, 4, torch.Generator().manual_seed(1)).src.flip(1))
+    assert torch.equal(b.tgt_out[:, :-1], b.src.sort(1).values) and torch.equal(
+        b.tgt_in[:, 1:], b.tgt_out[:, :-1]
+    )
+    assert torch.equal(
+        make_batch("reverse", 2, 4, torch.Generator().manual_seed(1)).tgt_out[:, :-1],
+        make_batch("copy", 2, 4, torch.Generator().manual_seed(1)).src.flip(1),
+    )
     with pytest.raises(ValueError, match="task must be one of"):
         make_batch("shuffle", 1, 3, torch.Generator())
 
@@ -94,10 +109,14 @@ def test_decoder_is_causal_and_lengths_are_checked():
 
 
 def test_short_training_learns_something():
-    rec = train_toy(TransformerConfig(d_model=32, num_heads=2, d_ff=64, num_encoder_layers=1,
-                                      num_decoder_layers=1, dropout=0.0),
-                    ToyTrainConfig(task="copy", length=5, steps=60, batch_size=32, warmup=30, eval_every=60,
-                                   eval_size=100))
+    rec = train_toy(
+        TransformerConfig(
+            d_model=32, num_heads=2, d_ff=64, num_encoder_layers=1, num_decoder_layers=1, dropout=0.0
+        ),
+        ToyTrainConfig(
+            task="copy", length=5, steps=60, batch_size=32, warmup=30, eval_every=60, eval_size=100
+        ),
+    )
     assert rec["history"][-1]["token_accuracy"] > 0.3  # chance is about 0.1
 
 

@@ -13,16 +13,31 @@ TOL64 = 1e-10
 
 def _pair(seed=0):
     torch.manual_seed(seed)
-    cfg = BertConfig(vocab_size=29, hidden_size=16, num_layers=2, num_heads=2, intermediate_size=32,
-                     max_position_embeddings=12)
+    cfg = BertConfig(
+        vocab_size=29,
+        hidden_size=16,
+        num_layers=2,
+        num_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=12,
+    )
     ours = BertForMaskedLM(cfg).double().eval()
     with torch.no_grad():  # non-trivial norms and biases so the test sees them
         for n, p in ours.named_parameters():
             if p.dim() == 1:
                 p.normal_(mean=1.0 if n.endswith("norm.weight") else 0.0, std=0.1)
-    hf = HFBertConfig(vocab_size=29, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                      intermediate_size=32, max_position_embeddings=12, hidden_act="gelu",
-                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-12)
+    hf = HFBertConfig(
+        vocab_size=29,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=12,
+        hidden_act="gelu",
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        layer_norm_eps=1e-12,
+    )
     hf._attn_implementation = "sdpa"  # stays in float64 (the eager softmax is float32)
     ref = HFBertForMaskedLM(hf).double().eval()
     copy_into_hf(ours, ref)
@@ -43,11 +58,16 @@ def copy_into_hf(ours: BertForMaskedLM, ref: HFBertForMaskedLM) -> None:
         cp(e.LayerNorm, b.embedding_norm)
         for mine, layer in zip(b.layers, ref.bert.encoder.layer):
             s = layer.attention.self
-            for theirs, m in ((s.query, mine.attn.q_proj), (s.key, mine.attn.k_proj), (s.value, mine.attn.v_proj),
-                              (layer.attention.output.dense, mine.attn.out_proj),
-                              (layer.attention.output.LayerNorm, mine.attn_norm),
-                              (layer.intermediate.dense, mine.intermediate), (layer.output.dense, mine.output),
-                              (layer.output.LayerNorm, mine.output_norm)):
+            for theirs, m in (
+                (s.query, mine.attn.q_proj),
+                (s.key, mine.attn.k_proj),
+                (s.value, mine.attn.v_proj),
+                (layer.attention.output.dense, mine.attn.out_proj),
+                (layer.attention.output.LayerNorm, mine.attn_norm),
+                (layer.intermediate.dense, mine.intermediate),
+                (layer.output.dense, mine.output),
+                (layer.output.LayerNorm, mine.output_norm),
+            ):
                 cp(theirs, m)
         p = ref.cls.predictions
         cp(p.transform.dense, ours.transform)
@@ -56,8 +76,12 @@ def copy_into_hf(ours: BertForMaskedLM, ref: HFBertForMaskedLM) -> None:
     assert p.decoder.weight.data_ptr() == e.word_embeddings.weight.data_ptr()  # tied in theirs too
 
 
-@verifies("bert", against="transformers BertForMaskedLM", tol=TOL64,
-          note="shared weights, float64, padding + segments, logits + grads")
+@verifies(
+    "bert",
+    against="transformers BertForMaskedLM",
+    tol=TOL64,
+    note="shared weights, float64, padding + segments, logits + grads",
+)
 def test_mlm_logits_and_gradients_match_transformers():
     ours, ref = _pair()
     g = torch.Generator().manual_seed(1)
@@ -75,10 +99,18 @@ def test_mlm_logits_and_gradients_match_transformers():
     torch.testing.assert_close(loss, ref_loss, rtol=TOL64, atol=TOL64)
     loss.backward()
     ref_loss.backward()
-    torch.testing.assert_close(ours.bert.word_embeddings.weight.grad,
-                               ref.bert.embeddings.word_embeddings.weight.grad, rtol=TOL64, atol=TOL64)
-    torch.testing.assert_close(ours.bert.layers[0].attn.q_proj.weight.grad,
-                               ref.bert.encoder.layer[0].attention.self.query.weight.grad, rtol=TOL64, atol=TOL64)
+    torch.testing.assert_close(
+        ours.bert.word_embeddings.weight.grad,
+        ref.bert.embeddings.word_embeddings.weight.grad,
+        rtol=TOL64,
+        atol=TOL64,
+    )
+    torch.testing.assert_close(
+        ours.bert.layers[0].attn.q_proj.weight.grad,
+        ref.bert.encoder.layer[0].attention.self.query.weight.grad,
+        rtol=TOL64,
+        atol=TOL64,
+    )
 
 
 def test_padding_does_not_change_real_tokens():
@@ -86,7 +118,9 @@ def test_padding_does_not_change_real_tokens():
     ids = torch.randint(4, 29, (1, 8))
     padded = torch.cat([ids, torch.zeros(1, 4, dtype=torch.long)], 1)
     att = torch.cat([torch.ones(1, 8), torch.zeros(1, 4)], 1).long()
-    torch.testing.assert_close(ours(padded, attention_mask=att)[0][:, :8], ours(ids)[0], rtol=TOL64, atol=TOL64)
+    torch.testing.assert_close(
+        ours(padded, attention_mask=att)[0][:, :8], ours(ids)[0], rtol=TOL64, atol=TOL64
+    )
 
 
 def test_masking_follows_80_10_10():

@@ -23,9 +23,21 @@ def _tiny_pair(seed: int = 0, dropout: float = 0.0):
     torch.manual_seed(seed)
     cfg = GPTConfig(vocab_size=23, block_size=16, n_layer=2, n_head=2, n_embd=16, dropout=dropout)
     ours = GPT(cfg).double()
-    ref_cfg = GPT2Config(vocab_size=23, n_positions=16, n_layer=2, n_head=2, n_embd=16,
-                         resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0, eos_token_id=0,
-                         pad_token_id=0, activation_function="gelu_new", layer_norm_epsilon=1e-5)
+    ref_cfg = GPT2Config(
+        vocab_size=23,
+        n_positions=16,
+        n_layer=2,
+        n_head=2,
+        n_embd=16,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
+        activation_function="gelu_new",
+        layer_norm_epsilon=1e-5,
+    )
     ref_cfg._attn_implementation = "sdpa"  # the eager path would also work; sdpa stays in float64
     ref = GPT2LMHeadModel(ref_cfg).double().eval()
     copy_gpt_into_gpt2(ours, ref)
@@ -56,12 +68,16 @@ def copy_gpt_into_gpt2(ours: GPT, ref: GPT2LMHeadModel) -> None:
     assert ref.lm_head.weight.data_ptr() == t.wte.weight.data_ptr()  # tied in theirs too
 
 
-@verifies("gpt", against="transformers GPT2LMHeadModel", tol=TOL64, note="shared weights, float64, logits + grads")
+@verifies(
+    "gpt", against="transformers GPT2LMHeadModel", tol=TOL64, note="shared weights, float64, logits + grads"
+)
 def test_logits_loss_and_gradients_match_gpt2():
     ours, ref = _tiny_pair()
     idx = torch.randint(0, 23, (3, 16), generator=torch.Generator().manual_seed(1))
     logits, loss = ours(idx[:, :-1], idx[:, 1:])
-    out = ref(idx[:, :-1], attention_mask=torch.ones_like(idx[:, :-1]), labels=idx[:, :-1].clone())  # HF shifts the labels itself
+    out = ref(
+        idx[:, :-1], attention_mask=torch.ones_like(idx[:, :-1]), labels=idx[:, :-1].clone()
+    )  # HF shifts the labels itself
     torch.testing.assert_close(logits, out.logits, rtol=TOL64, atol=TOL64)
     # HF's label shift drops the last position, and its ForCausalLMLoss upcasts logits to float32
     # (even for a float64 model), so its loss value is checked at float32 tolerance...
@@ -72,20 +88,36 @@ def test_logits_loss_and_gradients_match_gpt2():
     ours_loss.backward()
     ref_loss.backward()
     torch.testing.assert_close(ours.wte.weight.grad, ref.transformer.wte.weight.grad, rtol=TOL64, atol=TOL64)
-    torch.testing.assert_close(ours.blocks[0].attn.q_proj.weight.grad,
-                               ref.transformer.h[0].attn.c_attn.weight.grad[:, :16].T, rtol=TOL64, atol=TOL64)
-    torch.testing.assert_close(ours.blocks[1].mlp.c_fc.weight.grad,
-                               ref.transformer.h[1].mlp.c_fc.weight.grad.T, rtol=TOL64, atol=TOL64)
+    torch.testing.assert_close(
+        ours.blocks[0].attn.q_proj.weight.grad,
+        ref.transformer.h[0].attn.c_attn.weight.grad[:, :16].T,
+        rtol=TOL64,
+        atol=TOL64,
+    )
+    torch.testing.assert_close(
+        ours.blocks[1].mlp.c_fc.weight.grad,
+        ref.transformer.h[1].mlp.c_fc.weight.grad.T,
+        rtol=TOL64,
+        atol=TOL64,
+    )
     assert loss.shape == ()
 
 
-@verifies("gpt", against="transformers GPT2LMHeadModel.generate", tol=0, note="greedy decoding, identical tokens")
+@verifies(
+    "gpt", against="transformers GPT2LMHeadModel.generate", tol=0, note="greedy decoding, identical tokens"
+)
 def test_greedy_generation_identical_to_gpt2():
     ours, ref = _tiny_pair(seed=3)
     prompt = torch.tensor([[5, 7, 1], [2, 2, 9]])
     mine = generate(ours, prompt, max_new_tokens=10, greedy=True)
-    theirs = ref.generate(prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=10, do_sample=False,
-                          pad_token_id=0, eos_token_id=None)
+    theirs = ref.generate(
+        prompt,
+        attention_mask=torch.ones_like(prompt),
+        max_new_tokens=10,
+        do_sample=False,
+        pad_token_id=0,
+        eos_token_id=None,
+    )
     assert torch.equal(mine, theirs)
 
 

@@ -19,7 +19,9 @@ TOL64 = 1e-12
 
 @settings(max_examples=25, deadline=None)
 @given(st.sampled_from([8, 16, 32]), st.integers(1, 8), st.sampled_from([2.0, 4.0]))
-@verifies("looped-transformers", against="parameter count by hand", tol=0, note="looped = 1 block, unrolled = L")
+@verifies(
+    "looped-transformers", against="parameter count by hand", tol=0, note="looped = 1 block, unrolled = L"
+)
 def test_parameter_counts(width, loops, ratio):
     model = LoopedTransformer(LoopedConfig(width=width, num_heads=2, num_loops=loops, mlp_ratio=ratio))
     norm = 2 * width

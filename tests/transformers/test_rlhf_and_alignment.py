@@ -37,7 +37,9 @@ def _hand_dpo(pc, pr, rc, rr, beta):
     return sum(losses) / len(losses)
 
 
-@verifies("rlhf-and-alignment", against="DPO loss by hand formula", tol=TOL64, note="float64, value and gradient")
+@verifies(
+    "rlhf-and-alignment", against="DPO loss by hand formula", tol=TOL64, note="float64, value and gradient"
+)
 def test_dpo_loss_matches_hand_formula_and_gradient():
     g = torch.Generator().manual_seed(0)
     pc, pr, rc, rr = (torch.randn(7, generator=g, dtype=torch.float64) * 3 for _ in range(4))
@@ -63,8 +65,12 @@ def test_dpo_loss_is_log2_at_the_reference_and_rejects_bad_input():
         dpo_loss(x, x[:3], x, x, beta=0.1)
 
 
-@verifies("rlhf-and-alignment", against="sklearn LogisticRegression", tol=SKLEARN_TOL,
-          note="Bradley–Terry MLE = logistic regression on feature differences")
+@verifies(
+    "rlhf-and-alignment",
+    against="sklearn LogisticRegression",
+    tol=SKLEARN_TOL,
+    note="Bradley–Terry MLE = logistic regression on feature differences",
+)
 def test_bradley_terry_fit_equals_logistic_regression():
     g = torch.Generator().manual_seed(1)
     K, F = 10, 3
@@ -92,8 +98,12 @@ def test_bradley_terry_loss_values():
         bradley_terry_loss(r, r[:1])
 
 
-@verifies("rlhf-and-alignment", against="closed-form KL-regularised optimum",
-          tol=1e-8, note="DPO population loss minimised exactly, float64")
+@verifies(
+    "rlhf-and-alignment",
+    against="closed-form KL-regularised optimum",
+    tol=1e-8,
+    note="DPO population loss minimised exactly, float64",
+)
 def test_dpo_population_optimum_is_the_kl_regularised_policy():
     # Minimising DPO's *expected* loss over all pairs (a, b) ~ π_ref with labels P(a≻b) = σ(r_a − r_b)
     # gives π ∝ π_ref·exp(r/β) exactly (DPO paper, Theorem 1); here we check it numerically.
@@ -102,8 +112,9 @@ def test_dpo_population_optimum_is_the_kl_regularised_policy():
     ref_log = torch.log_softmax(torch.randn(K, generator=g, dtype=torch.float64), -1)
     r = torch.randn(K, generator=g, dtype=torch.float64)
     logits = ref_log.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS([logits], max_iter=500, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-14, tolerance_change=1e-16)
+    opt = torch.optim.LBFGS(
+        [logits], max_iter=500, line_search_fn="strong_wolfe", tolerance_grad=1e-14, tolerance_change=1e-16
+    )
     a, b = torch.meshgrid(torch.arange(K), torch.arange(K), indexing="ij")
     a, b = a.flatten(), b.flatten()
     w_pair = (ref_log[a] + ref_log[b]).exp()  # probability of drawing the pair
@@ -113,14 +124,17 @@ def test_dpo_population_optimum_is_the_kl_regularised_policy():
         opt.zero_grad()
         lp = torch.log_softmax(logits, -1)
         m = beta * ((lp[a] - ref_log[a]) - (lp[b] - ref_log[b]))
-        loss = -(w_pair * (p_a * torch.nn.functional.logsigmoid(m)
-                           + (1 - p_a) * torch.nn.functional.logsigmoid(-m))).sum()
+        loss = -(
+            w_pair
+            * (p_a * torch.nn.functional.logsigmoid(m) + (1 - p_a) * torch.nn.functional.logsigmoid(-m))
+        ).sum()
         loss.backward()
         return loss
 
     opt.step(closure)
-    torch.testing.assert_close(torch.softmax(logits.detach(), -1), kl_regularised_optimum(ref_log, r, beta),
-                               rtol=1e-8, atol=1e-8)
+    torch.testing.assert_close(
+        torch.softmax(logits.detach(), -1), kl_regularised_optimum(ref_log, r, beta), rtol=1e-8, atol=1e-8
+    )
 
 
 def test_ppo_clip_loss_hand_cases():
@@ -152,8 +166,9 @@ def test_sequence_log_probs_scores_only_masked_tokens():
     tokens = torch.randint(0, 5, (2, 4))
     mask = torch.tensor([[0, 0, 1, 1], [0, 1, 1, 1]], dtype=torch.float64)
     lp = torch.log_softmax(logits, -1)
-    expected = torch.stack([lp[0, 2, tokens[0, 2]] + lp[0, 3, tokens[0, 3]],
-                            lp[1, 1:].gather(-1, tokens[1, 1:, None]).sum()])
+    expected = torch.stack(
+        [lp[0, 2, tokens[0, 2]] + lp[0, 3, tokens[0, 3]], lp[1, 1:].gather(-1, tokens[1, 1:, None]).sum()]
+    )
     torch.testing.assert_close(sequence_log_probs(logits, tokens, mask), expected)
     with pytest.raises(ValueError, match="must agree"):
         sequence_log_probs(logits, tokens[:, :3], mask)

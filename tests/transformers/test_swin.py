@@ -47,8 +47,12 @@ def test_shifted_window_mask_hand_case():
     assert mask.shape == (4, 4, 4)
     assert mask[0].all()  # top-left window: all four from the same region
     # top-right window: columns 2 and 3 come from different regions (3 wrapped around): two groups
-    assert mask[1].tolist() == [[True, False, True, False], [False, True, False, True],
-                                [True, False, True, False], [False, True, False, True]]
+    assert mask[1].tolist() == [
+        [True, False, True, False],
+        [False, True, False, True],
+        [True, False, True, False],
+        [False, True, False, True],
+    ]
     assert torch.equal(mask[3], torch.eye(4, dtype=torch.bool))
     assert shifted_window_mask(4, 4, 2, 0).all()
     with pytest.raises(ValueError, match="shift must be in"):
@@ -66,27 +70,44 @@ def test_mask_and_relative_index_match_transformers():
 
 def _copy_into_hf(ours: SwinBlock, layer: SwinLayer) -> None:
     a = ours.attention
-    pairs = [(layer.layernorm_before, ours.norm1), (layer.layernorm_after, ours.norm2),
-             (layer.attention.q_proj, a.q_proj), (layer.attention.k_proj, a.k_proj),
-             (layer.attention.v_proj, a.v_proj), (layer.attention.o_proj, a.o_proj),
-             (layer.mlp.fc1, ours.mlp[0]), (layer.mlp.fc2, ours.mlp[2])]
+    pairs = [
+        (layer.layernorm_before, ours.norm1),
+        (layer.layernorm_after, ours.norm2),
+        (layer.attention.q_proj, a.q_proj),
+        (layer.attention.k_proj, a.k_proj),
+        (layer.attention.v_proj, a.v_proj),
+        (layer.attention.o_proj, a.o_proj),
+        (layer.mlp.fc1, ours.mlp[0]),
+        (layer.mlp.fc2, ours.mlp[2]),
+    ]
     with torch.no_grad():
         for theirs, mine in pairs:
             theirs.weight.copy_(mine.weight)
             theirs.bias.copy_(mine.bias)
-        layer.attention.relative_position_bias.relative_position_bias_table.copy_(a.relative_position_bias_table)
+        layer.attention.relative_position_bias.relative_position_bias_table.copy_(
+            a.relative_position_bias_table
+        )
 
 
 @pytest.mark.parametrize("shift", [0, 2])
-@verifies("swin", against="transformers SwinLayer", tol=TOL64, note="shared weights, float64, W-MSA and SW-MSA")
+@verifies(
+    "swin", against="transformers SwinLayer", tol=TOL64, note="shared weights, float64, W-MSA and SW-MSA"
+)
 def test_block_matches_transformers_swin_layer(shift):
     torch.manual_seed(0)
     H, W, M, C = 8, 12, 4, 16
     ours = SwinBlock(SwinBlockConfig(dim=C, num_heads=2, window_size=M, shift=shift)).double()
     with torch.no_grad():  # a non-trivial bias table so the test sees it
         ours.attention.relative_position_bias_table.normal_()
-    cfg = SwinConfig(embed_dim=C, window_size=M, num_heads=[2], depths=[2], mlp_ratio=4.0,
-                     hidden_act="gelu", layer_norm_eps=1e-5)
+    cfg = SwinConfig(
+        embed_dim=C,
+        window_size=M,
+        num_heads=[2],
+        depths=[2],
+        mlp_ratio=4.0,
+        hidden_act="gelu",
+        layer_norm_eps=1e-5,
+    )
     # HF's eager path takes the softmax in float32 even for float64 inputs; its SDPA path stays float64
     cfg._attn_implementation = "sdpa"
     layer = SwinLayer(cfg, dim=C, input_resolution=(H, W), num_heads=2, shift_size=shift).double().eval()
@@ -95,8 +116,8 @@ def test_block_matches_transformers_swin_layer(shift):
     y = ours(x, H, W)
     y_ref = layer(x, (H, W), always_partition=True)[0]
     torch.testing.assert_close(y, y_ref, rtol=TOL64, atol=TOL64)
-    g, = torch.autograd.grad(y.square().sum(), x)
-    g_ref, = torch.autograd.grad(y_ref.square().sum(), x)
+    (g,) = torch.autograd.grad(y.square().sum(), x)
+    (g_ref,) = torch.autograd.grad(y_ref.square().sum(), x)
     torch.testing.assert_close(g, g_ref, rtol=TOL64, atol=TOL64)
 
 
@@ -106,7 +127,9 @@ def test_shifted_block_only_mixes_within_shifted_windows():
     block = SwinBlock(SwinBlockConfig(dim=8, num_heads=2, window_size=2, shift=1)).double().eval()
     x = torch.randn(1, 16, 8, dtype=torch.float64)
     x2 = x.clone()
-    x2[0, 5, 0] += 1.0  # (one channel: LayerNorm ignores a shift of all channels) patch (1, 1); rolled by 1 it sits at (0, 0): the window of patches (1..2, 1..2)
+    # Nudge one channel of patch (1, 1) (LayerNorm ignores a shift of all channels). Rolled by 1 it sits
+    # at (0, 0), in the shifted window of patches (1..2, 1..2).
+    x2[0, 5, 0] += 1.0
     changed = (block(x2, 4, 4) - block(x, 4, 4)).abs().sum(-1)[0] > 1e-12
     assert sorted(changed.nonzero().flatten().tolist()) == [5, 6, 9, 10]
     with pytest.raises(ValueError, match="tokens but the grid"):

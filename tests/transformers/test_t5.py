@@ -1,4 +1,4 @@
-"""T5 vs transformers' T5ForConditionalGeneration with shared weights (outputs, gradients, greedy decoding)."""
+"""T5 vs transformers' T5ForConditionalGeneration, shared weights (outputs, gradients, greedy decoding)."""
 
 import torch
 from transformers import T5Config as HFT5Config
@@ -13,16 +13,38 @@ TOL64 = 1e-10
 
 def _pair(seed=0):
     torch.manual_seed(seed)
-    cfg = T5Config(vocab_size=27, d_model=16, d_kv=4, d_ff=32, num_heads=2, num_layers=2, num_decoder_layers=2,
-                   relative_attention_num_buckets=8, relative_attention_max_distance=20)
+    cfg = T5Config(
+        vocab_size=27,
+        d_model=16,
+        d_kv=4,
+        d_ff=32,
+        num_heads=2,
+        num_layers=2,
+        num_decoder_layers=2,
+        relative_attention_num_buckets=8,
+        relative_attention_max_distance=20,
+    )
     ours = T5(cfg).double().eval()
     with torch.no_grad():
         for p in ours.parameters():
             p.normal_(std=0.5)  # large enough that every piece (norm gains, buckets) matters
-    hf = HFT5Config(vocab_size=27, d_model=16, d_kv=4, d_ff=32, num_heads=2, num_layers=2, num_decoder_layers=2,
-                    relative_attention_num_buckets=8, relative_attention_max_distance=20, dropout_rate=0.0,
-                    feed_forward_proj="relu", layer_norm_epsilon=1e-6, pad_token_id=0, eos_token_id=1,
-                    decoder_start_token_id=0)
+    hf = HFT5Config(
+        vocab_size=27,
+        d_model=16,
+        d_kv=4,
+        d_ff=32,
+        num_heads=2,
+        num_layers=2,
+        num_decoder_layers=2,
+        relative_attention_num_buckets=8,
+        relative_attention_max_distance=20,
+        dropout_rate=0.0,
+        feed_forward_proj="relu",
+        layer_norm_epsilon=1e-6,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+    )
     hf._attn_implementation = "eager"
     ref = T5ForConditionalGeneration(hf).double().eval()
     for module in ref.modules():
@@ -48,7 +70,8 @@ def copy_into_hf(ours: T5, ref: T5ForConditionalGeneration) -> None:
         ref.shared.weight.copy_(ours.shared.weight)
         for mine_stack, their_stack in ((ours.encoder, ref.encoder), (ours.decoder, ref.decoder)):
             their_stack.block[0].layer[0].SelfAttention.relative_attention_bias.weight.copy_(
-                mine_stack.relative_bias.relative_attention_bias.weight)
+                mine_stack.relative_bias.relative_attention_bias.weight
+            )
             their_stack.final_layer_norm.weight.copy_(mine_stack.final_norm.weight)
             for mine, theirs in zip(mine_stack.blocks, their_stack.block):
                 layers = list(theirs.layer)
@@ -66,8 +89,12 @@ def copy_into_hf(ours: T5, ref: T5ForConditionalGeneration) -> None:
                 ff.DenseReluDense.wo.weight.copy_(mine.ff.wo.weight)
 
 
-@verifies("t5", against="transformers T5ForConditionalGeneration", tol=TOL64,
-          note="shared weights, float64, padding, logits + grads")
+@verifies(
+    "t5",
+    against="transformers T5ForConditionalGeneration",
+    tol=TOL64,
+    note="shared weights, float64, padding, logits + grads",
+)
 def test_logits_and_gradients_match_transformers():
     ours, ref = _pair()
     g = torch.Generator().manual_seed(1)
@@ -83,18 +110,24 @@ def test_logits_and_gradients_match_transformers():
     loss.backward()
     out.loss.backward()
     torch.testing.assert_close(ours.shared.weight.grad, ref.shared.weight.grad, rtol=TOL64, atol=TOL64)
-    torch.testing.assert_close(ours.encoder.relative_bias.relative_attention_bias.weight.grad,
-                               ref.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight.grad,
-                               rtol=TOL64, atol=TOL64)
+    torch.testing.assert_close(
+        ours.encoder.relative_bias.relative_attention_bias.weight.grad,
+        ref.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight.grad,
+        rtol=TOL64,
+        atol=TOL64,
+    )
 
 
-@verifies("t5", against="transformers T5ForConditionalGeneration.generate", tol=0, note="greedy, identical tokens")
+@verifies(
+    "t5", against="transformers T5ForConditionalGeneration.generate", tol=0, note="greedy, identical tokens"
+)
 def test_greedy_generation_identical():
     ours, ref = _pair(seed=2)
     x = torch.randint(2, 27, (3, 9), generator=torch.Generator().manual_seed(3))
     mine = ours.generate(x, 8)
-    theirs = ref.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=8, min_new_tokens=8,
-                          do_sample=False, num_beams=1)
+    theirs = ref.generate(
+        x, attention_mask=torch.ones_like(x), max_new_tokens=8, min_new_tokens=8, do_sample=False, num_beams=1
+    )
     assert torch.equal(mine, theirs)
 
 

@@ -23,7 +23,9 @@ def test_linear_on_patches_equals_strided_conv(channels, patch, n_h, n_w, seed):
     expected = conv(x).flatten(2).transpose(1, 2)  # (B, N, C) row-major over the grid
     ours = patchify(x, patch) @ conv.weight.reshape(5, -1).T + conv.bias
     torch.testing.assert_close(ours, expected, rtol=TOL64, atol=TOL64)
-    torch.testing.assert_close(unpatchify(patchify(x, patch), patch, channels, *x.shape[2:]), x, rtol=0, atol=0)
+    torch.testing.assert_close(
+        unpatchify(patchify(x, patch), patch, channels, *x.shape[2:]), x, rtol=0, atol=0
+    )
 
 
 def test_patchify_hand_case_and_errors():
@@ -44,15 +46,22 @@ def _copy_into_hf(ours: ViT, ref: ViTModel) -> None:
     with torch.no_grad():
         e = ref.embeddings
         e.patch_embeddings.projection.weight.copy_(
-            ours.patch_embedding.weight.reshape(cfg.hidden_size, cfg.num_channels, P, P))
+            ours.patch_embedding.weight.reshape(cfg.hidden_size, cfg.num_channels, P, P)
+        )
         e.patch_embeddings.projection.bias.copy_(ours.patch_embedding.bias)
         e.cls_token.copy_(ours.cls_token)
         e.position_embeddings.copy_(ours.position_embeddings)
         for b, layer in zip(ours.blocks, ref.layers):
-            pairs = [(b.norm1, layer.layernorm_before), (b.norm2, layer.layernorm_after),
-                     (b.attn.q_proj, layer.attention.q_proj), (b.attn.k_proj, layer.attention.k_proj),
-                     (b.attn.v_proj, layer.attention.v_proj), (b.attn.out_proj, layer.attention.o_proj),
-                     (b.mlp[0], layer.mlp.fc1), (b.mlp[2], layer.mlp.fc2)]
+            pairs = [
+                (b.norm1, layer.layernorm_before),
+                (b.norm2, layer.layernorm_after),
+                (b.attn.q_proj, layer.attention.q_proj),
+                (b.attn.k_proj, layer.attention.k_proj),
+                (b.attn.v_proj, layer.attention.v_proj),
+                (b.attn.out_proj, layer.attention.o_proj),
+                (b.mlp[0], layer.mlp.fc1),
+                (b.mlp[2], layer.mlp.fc2),
+            ]
             for mine, theirs in pairs:
                 theirs.weight.copy_(mine.weight)
                 theirs.bias.copy_(mine.bias)
@@ -67,17 +76,27 @@ def test_encoder_matches_transformers_vit():
     ours = ViT(cfg).double().eval()
     with torch.no_grad():
         ours.cls_token.normal_()  # non-zero so the test sees it
-    hf_cfg = HFViTConfig(image_size=8, patch_size=4, num_channels=3, hidden_size=16, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=64, hidden_act="gelu",
-                         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-12)
+    hf_cfg = HFViTConfig(
+        image_size=8,
+        patch_size=4,
+        num_channels=3,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        hidden_act="gelu",
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        layer_norm_eps=1e-12,
+    )
     hf_cfg._attn_implementation = "sdpa"  # HF's eager softmax runs in float32 even for float64 inputs
     ref = ViTModel(hf_cfg, add_pooling_layer=False).double().eval()
     _copy_into_hf(ours, ref)
     x = torch.randn(2, 3, 8, 8, dtype=torch.float64, requires_grad=True)
     mine, theirs = ours.encode(x), ref(pixel_values=x).last_hidden_state
     torch.testing.assert_close(mine, theirs, rtol=TOL64, atol=TOL64)
-    g, = torch.autograd.grad(mine[:, 0].sum(), x)
-    g_ref, = torch.autograd.grad(theirs[:, 0].sum(), x)
+    (g,) = torch.autograd.grad(mine[:, 0].sum(), x)
+    (g_ref,) = torch.autograd.grad(theirs[:, 0].sum(), x)
     torch.testing.assert_close(g, g_ref, rtol=TOL64, atol=TOL64)
 
 

@@ -61,7 +61,9 @@ class EncoderLayer(nn.Module):
 
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.self_attn = MultiHeadAttention(MultiHeadAttentionConfig(cfg.d_model, cfg.num_heads, dropout=cfg.dropout))
+        self.self_attn = MultiHeadAttention(
+            MultiHeadAttentionConfig(cfg.d_model, cfg.num_heads, dropout=cfg.dropout)
+        )
         self.norm1 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
         self.ff = FeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
         self.norm2 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
@@ -77,7 +79,9 @@ class DecoderLayer(nn.Module):
 
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        mha = lambda: MultiHeadAttention(MultiHeadAttentionConfig(cfg.d_model, cfg.num_heads, dropout=cfg.dropout))
+        mha = lambda: MultiHeadAttention(
+            MultiHeadAttentionConfig(cfg.d_model, cfg.num_heads, dropout=cfg.dropout)
+        )
         self.self_attn, self.cross_attn = mha(), mha()
         self.norm1 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
         self.norm2 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
@@ -85,8 +89,13 @@ class DecoderLayer(nn.Module):
         self.norm3 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, y: torch.Tensor, memory: torch.Tensor, src_padding: torch.Tensor | None = None,
-                tgt_padding: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        y: torch.Tensor,
+        memory: torch.Tensor,
+        src_padding: torch.Tensor | None = None,
+        tgt_padding: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         y = self.norm1(y + self.dropout(self.self_attn(y, key_padding_mask=tgt_padding, is_causal=True)))
         y = self.norm2(y + self.dropout(self.cross_attn(y, memory, memory, key_padding_mask=src_padding)))
         return self.norm3(y + self.dropout(self.ff(y)))  # (B, T, C)
@@ -101,8 +110,9 @@ class Transformer(nn.Module):
         C = config.d_model
         self.src_embed = nn.Embedding(config.src_vocab_size, C)
         self.tgt_embed = nn.Embedding(config.tgt_vocab_size, C)
-        self.register_buffer("pe", sinusoidal_positional_encoding(config.max_len, C, dtype=torch.float32),
-                             persistent=False)  # (max_len, C)
+        self.register_buffer(
+            "pe", sinusoidal_positional_encoding(config.max_len, C, dtype=torch.float32), persistent=False
+        )  # (max_len, C)
         self.dropout = nn.Dropout(config.dropout)
         self.encoder = nn.ModuleList(EncoderLayer(config) for _ in range(config.num_encoder_layers))
         self.decoder = nn.ModuleList(DecoderLayer(config) for _ in range(config.num_decoder_layers))
@@ -123,15 +133,25 @@ class Transformer(nn.Module):
             x = layer(x, src_padding)
         return x
 
-    def decode(self, tgt: torch.Tensor, memory: torch.Tensor, src_padding: torch.Tensor | None = None,
-               tgt_padding: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor,
+        src_padding: torch.Tensor | None = None,
+        tgt_padding: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         y = self._embed(self.tgt_embed, tgt)  # (B, T, C)
         for layer in self.decoder:
             y = layer(y, memory, src_padding, tgt_padding)
         return self.generator(y)  # (B, T, V) logits
 
-    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor, src_padding: torch.Tensor | None = None,
-                tgt_padding: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        src: torch.Tensor,
+        tgt_in: torch.Tensor,
+        src_padding: torch.Tensor | None = None,
+        tgt_padding: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         return self.decode(tgt_in, self.encode(src, src_padding), src_padding, tgt_padding)
 
     @torch.no_grad()
@@ -213,14 +233,17 @@ def train_toy(model_config: TransformerConfig | None = None, cfg: ToyTrainConfig
             group["lr"] = noam_learning_rate(step, mcfg.d_model, cfg.warmup, cfg.lr_factor)
         b = make_batch(cfg.task, cfg.batch_size, cfg.length, g)
         logits = model(b.src, b.tgt_in)  # (B, T, V)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b.tgt_out.reshape(-1),
-                               label_smoothing=cfg.label_smoothing)  # §5.4
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), b.tgt_out.reshape(-1), label_smoothing=cfg.label_smoothing
+        )  # §5.4
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step % cfg.eval_every == 0 or step == cfg.steps:
             exact, token = sequence_accuracy(model, cfg.task, cfg.length, cfg.eval_size, eval_g)
-            history.append({"step": step, "loss": loss.item(), "sequence_accuracy": exact, "token_accuracy": token})
+            history.append(
+                {"step": step, "loss": loss.item(), "sequence_accuracy": exact, "token_accuracy": token}
+            )
     # One example and its cross-attention (last decoder layer, averaged over heads), for the figure.
     model.eval()
     ex = make_batch(cfg.task, 1, cfg.length, torch.Generator().manual_seed(7))
@@ -234,10 +257,16 @@ def train_toy(model_config: TransformerConfig | None = None, cfg: ToyTrainConfig
         weights = last.cross_attn.attention_weights(y, memory).mean(1)[0]  # (T, S)
         prediction = model.greedy_decode(ex.src, BOS, cfg.length + 1)[0]
     return {
-        "model": asdict(mcfg), "train": asdict(cfg), "seconds": round(time.perf_counter() - start, 1),
-        "parameters": sum(p.numel() for p in model.parameters()), "history": history,
-        "example": {"src": (ex.src[0] - DIGIT0).tolist(), "prediction": (prediction[:-1] - DIGIT0).tolist(),
-                    "cross_attention": [[round(v, 4) for v in row] for row in weights.tolist()]},
+        "model": asdict(mcfg),
+        "train": asdict(cfg),
+        "seconds": round(time.perf_counter() - start, 1),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "history": history,
+        "example": {
+            "src": (ex.src[0] - DIGIT0).tolist(),
+            "prediction": (prediction[:-1] - DIGIT0).tolist(),
+            "cross_attention": [[round(v, 4) for v in row] for row in weights.tolist()],
+        },
     }
 
 
@@ -245,8 +274,10 @@ def demo(save: str | Path | None = None) -> None:
     """`mlatlas run attention-is-all-you-need`: learn to reverse 10-digit strings (a few minutes on CPU)."""
     rec = train_toy()
     for h in rec["history"]:
-        print(f"step {h['step']:5d}  loss {h['loss']:.3f}  exact-match {h['sequence_accuracy']:.3f}  "
-              f"per-token {h['token_accuracy']:.3f}")
+        print(
+            f"step {h['step']:5d}  loss {h['loss']:.3f}  exact-match {h['sequence_accuracy']:.3f}  "
+            f"per-token {h['token_accuracy']:.3f}"
+        )
     ex = rec["example"]
     print(f"input {ex['src']} → output {ex['prediction']}  ({rec['seconds']} s)")
     if save is not None:

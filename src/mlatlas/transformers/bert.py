@@ -45,7 +45,9 @@ class BertConfig:
 
     def __post_init__(self) -> None:
         if self.hidden_size % self.num_heads:
-            raise ValueError(f"hidden_size={self.hidden_size} must be divisible by num_heads={self.num_heads}")
+            raise ValueError(
+                f"hidden_size={self.hidden_size} must be divisible by num_heads={self.num_heads}"
+            )
 
 
 class BertLayer(nn.Module):
@@ -89,11 +91,17 @@ class BertModel(nn.Module):
         """input_ids (B, T); attention_mask (B, T) with 1 for real tokens, 0 for padding → (B, T, C)."""
         B, T = input_ids.shape
         if T > self.config.max_position_embeddings:
-            raise ValueError(f"sequence length {T} exceeds max_position_embeddings={self.config.max_position_embeddings}")
+            raise ValueError(
+                f"sequence length {T} exceeds max_position_embeddings={self.config.max_position_embeddings}"
+            )
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         pos = torch.arange(T, device=input_ids.device)
-        x = self.word_embeddings(input_ids) + self.position_embeddings(pos) + self.token_type_embeddings(token_type_ids)
+        x = (
+            self.word_embeddings(input_ids)
+            + self.position_embeddings(pos)
+            + self.token_type_embeddings(token_type_ids)
+        )
         x = self.dropout(self.embedding_norm(x))  # (B, T, C)
         padding = None if attention_mask is None else attention_mask == 0  # (B, T) True = ignore this key
         for layer in self.layers:
@@ -134,7 +142,9 @@ class BertForMaskedLM(nn.Module):
         logits = h @ self.bert.word_embeddings.weight.T + self.decoder_bias  # (B, T, V)
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX)
+            loss = F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX
+            )
         return logits, loss
 
 
@@ -213,13 +223,16 @@ def pretrain(
     model = BertForMaskedLM(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     special = lambda ids: ids < len(SPECIAL)  # [PAD], [CLS], [SEP], [MASK] are never chosen
-    test_batch = mask_tokens(test, mask_token_id=3, vocab_size=len(vocab), generator=g,
-                             special_tokens_mask=special(test))
+    test_batch = mask_tokens(
+        test, mask_token_id=3, vocab_size=len(vocab), generator=g, special_tokens_mask=special(test)
+    )
 
     def evaluate() -> tuple[float, float]:
         model.eval()
         with torch.no_grad():
-            logits, loss = model(test_batch.input_ids, attention_mask=(test != 0).long(), labels=test_batch.labels)
+            logits, loss = model(
+                test_batch.input_ids, attention_mask=(test != 0).long(), labels=test_batch.labels
+            )
         model.train()
         scored = test_batch.labels != IGNORE_INDEX
         return loss.item(), (logits.argmax(-1)[scored] == test_batch.labels[scored]).float().mean().item()
@@ -232,28 +245,42 @@ def pretrain(
         if step == steps:
             break
         ids = train[torch.randint(len(train), (batch_size,), generator=g)]
-        batch = mask_tokens(ids, mask_token_id=3, vocab_size=len(vocab), generator=g, special_tokens_mask=special(ids))
+        batch = mask_tokens(
+            ids, mask_token_id=3, vocab_size=len(vocab), generator=g, special_tokens_mask=special(ids)
+        )
         _, loss = model(batch.input_ids, attention_mask=(ids != 0).long(), labels=batch.labels)
         opt.zero_grad()
         loss.backward()
         opt.step()
     # Fill in a masked word from both sides: "the [MASK] fox sees a house ." wants an adjective.
     probes = {}
-    for text in ["the [MASK] fox sees a house .", "a robot [MASK] the river .", "the cat likes [MASK] bird ."]:
+    for text in [
+        "the [MASK] fox sees a house .",
+        "a robot [MASK] the river .",
+        "the cat likes [MASK] bird .",
+    ]:
         ids = torch.tensor([[1] + [vocab.index(w) for w in text.split()] + [2]])
         pos = text.split().index("[MASK]") + 1
         model.eval()
         with torch.no_grad():
             top = model(ids)[0][0, pos].topk(3).indices.tolist()
         probes[text] = [vocab[i] for i in top]
-    return {"config": asdict(cfg), "steps": steps, "batch_size": batch_size, "history": history, "probes": probes}
+    return {
+        "config": asdict(cfg),
+        "steps": steps,
+        "batch_size": batch_size,
+        "history": history,
+        "probes": probes,
+    }
 
 
 def demo(save: str | Path | None = None) -> None:
     """`mlatlas run bert`: a tiny masked-LM pretraining run (about a minute on a laptop CPU)."""
     rec = pretrain()
     for h in rec["history"]:
-        print(f"step {h['step']:4d}  masked-token loss {h['test_loss']:.3f}  accuracy {h['test_accuracy']:.3f}")
+        print(
+            f"step {h['step']:4d}  masked-token loss {h['test_loss']:.3f}  accuracy {h['test_accuracy']:.3f}"
+        )
     for text, top in rec["probes"].items():
         print(f"{text:<34} → {', '.join(top)}")
     if save is not None:

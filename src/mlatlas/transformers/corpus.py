@@ -91,5 +91,7 @@ def make_corpus(rng: np.random.Generator, num_lines: int = 20_000, lookup_fracti
     """``num_lines`` newline-terminated lines, a ``lookup_fraction`` of them in-context lookups."""
     if not 0.0 <= lookup_fraction <= 1.0:
         raise ValueError(f"lookup_fraction must be in [0, 1]; got {lookup_fraction}")
-    lines = [lookup_line(rng).text if rng.random() < lookup_fraction else sentence(rng) for _ in range(num_lines)]
+    lines = [
+        lookup_line(rng).text if rng.random() < lookup_fraction else sentence(rng) for _ in range(num_lines)
+    ]
     return "\n".join(lines) + "\n"

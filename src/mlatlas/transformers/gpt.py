@@ -60,8 +60,9 @@ class Block(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps)
-        self.attn = MultiHeadAttention(MultiHeadAttentionConfig(config.n_embd, config.n_head,
-                                                                dropout=config.dropout))
+        self.attn = MultiHeadAttention(
+            MultiHeadAttentionConfig(config.n_embd, config.n_head, dropout=config.dropout)
+        )
         self.resid_dropout = nn.Dropout(config.dropout)
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps)
         self.mlp = MLP(config)

@@ -90,11 +90,18 @@ def train_gpt(model_config: GPTConfig, train_config: TrainConfig, text: str) -> 
     model = GPT(model_config)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]  # no decay on biases and norms
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": train_config.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=train_config.learning_rate,
-                            betas=(0.9, 0.95))
+    opt = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": train_config.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=train_config.learning_rate,
+        betas=(0.9, 0.95),
+    )
     eval_g = torch.Generator().manual_seed(train_config.seed + 1)
-    val_batches = [get_batch(val, model_config.block_size, 32, eval_g) for _ in range(train_config.eval_batches)]
+    val_batches = [
+        get_batch(val, model_config.block_size, 32, eval_g) for _ in range(train_config.eval_batches)
+    ]
 
     def val_loss() -> float:
         model.eval()
@@ -157,13 +164,18 @@ def samples(model: GPT, prompt: str = "\n", length: int = 120, seed: int = 0) ->
     """Continuations of ``prompt`` under a few decoding rules (all seeded)."""
     tok = CharTokenizer()
     idx = torch.tensor([tok.encode(prompt)])
-    rules = {"greedy": {"greedy": True}, "temperature 0.5": {"temperature": 0.5},
-             "temperature 1.5": {"temperature": 1.5}, "top-k 5": {"top_k": 5}, "top-p 0.9": {"top_p": 0.9}}
+    rules = {
+        "greedy": {"greedy": True},
+        "temperature 0.5": {"temperature": 0.5},
+        "temperature 1.5": {"temperature": 1.5},
+        "top-k 5": {"top_k": 5},
+        "top-p 0.9": {"top_p": 0.9},
+    }
     out = {}
     for name, kwargs in rules.items():
         g = torch.Generator().manual_seed(seed)
         ids = generate(model, idx, length, generator=None if kwargs.get("greedy") else g, **kwargs)
-        out[name] = tok.decode(ids[0, len(prompt):].tolist())
+        out[name] = tok.decode(ids[0, len(prompt) :].tolist())
     return out
 
 
@@ -209,9 +221,15 @@ def demo() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--save", default=None, help=f"write the run record as JSON (the page uses {RUN_JSON})")
-    parser.add_argument("--max-seconds", type=float, default=TrainConfig.max_seconds,
-                        help="time cap on training (raise it on a busy machine to finish all steps)")
+    parser.add_argument(
+        "--save", default=None, help=f"write the run record as JSON (the page uses {RUN_JSON})"
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=TrainConfig.max_seconds,
+        help="time cap on training (raise it on a busy machine to finish all steps)",
+    )
     args = parser.parse_args()
     rec = run(save=args.save, train_config=TrainConfig(max_seconds=args.max_seconds))
     print(json.dumps({k: rec[k] for k in ("steps_done", "seconds", "in_context_accuracy")}, indent=1))

@@ -91,8 +91,13 @@ def fit_reward_model(
     """Maximum-likelihood Bradley–Terry fit with L-BFGS (the problem is convex for a linear head)."""
     model = LinearRewardModel(features.shape[-1]).to(features.dtype)
     nn.init.zeros_(model.head.weight)
-    opt = torch.optim.LBFGS(model.parameters(), max_iter=steps, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-12, tolerance_change=1e-14)
+    opt = torch.optim.LBFGS(
+        model.parameters(),
+        max_iter=steps,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-12,
+        tolerance_change=1e-14,
+    )
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
@@ -146,7 +151,9 @@ def dpo_loss(
     """
     if beta <= 0:
         raise ValueError(f"beta must be positive; got {beta}")
-    shapes = {t.shape for t in (policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps)}
+    shapes = {
+        t.shape for t in (policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps)
+    }
     if len(shapes) != 1:
         raise ValueError(f"all four log-prob tensors must have the same shape (N,); got {sorted(shapes)}")
     chosen_rewards = beta * (policy_chosen_logps - ref_chosen_logps)  # β log π/π_ref (y_w)
@@ -176,7 +183,7 @@ def ppo_clip_loss(
 def kl_penalised_reward(
     reward: torch.Tensor, log_probs: torch.Tensor, ref_log_probs: torch.Tensor, beta: float
 ) -> torch.Tensor:
-    """InstructGPT's shaped reward: R(y) = r(y) − β·(log π(y) − log π_ref(y)) (its expectation is the objective)."""
+    """InstructGPT's shaped reward R(y) = r(y) − β·(log π(y) − log π_ref(y)); its mean is the objective."""
     return reward - beta * (log_probs - ref_log_probs)
 
 
@@ -256,8 +263,13 @@ def run_alignment(config: BanditConfig | None = None) -> AlignmentRun:
     opt = torch.optim.Adam([logits], lr=0.05)
     for _ in range(cfg.dpo_steps):
         log_pi = torch.log_softmax(logits, -1)
-        out = dpo_loss(log_pi[data.chosen], log_pi[data.rejected],
-                       ref_log_probs[data.chosen], ref_log_probs[data.rejected], beta)
+        out = dpo_loss(
+            log_pi[data.chosen],
+            log_pi[data.rejected],
+            ref_log_probs[data.chosen],
+            ref_log_probs[data.rejected],
+            beta,
+        )
         opt.zero_grad()
         out.loss.backward()
         opt.step()
@@ -283,8 +295,10 @@ def run_alignment(config: BanditConfig | None = None) -> AlignmentRun:
 def demo() -> None:
     """`mlatlas run rlhf-and-alignment`: the whole pipeline on the bandit, printed as a table."""
     run = run_alignment()
-    print(f"reward model held-out pairwise accuracy: {run.reward_model_accuracy:.3f} "
-          f"(the true reward itself scores {run.labeller_ceiling:.3f}: the labels are noisy)")
+    print(
+        f"reward model held-out pairwise accuracy: {run.reward_model_accuracy:.3f} "
+        f"(the true reward itself scores {run.labeller_ceiling:.3f}: the labels are noisy)"
+    )
     print(f"{'policy':<14}{'E[true reward]':>16}{'KL to ref':>12}")
     for name in run.expected_reward:
         print(f"{name:<14}{run.expected_reward[name]:>16.3f}{run.kl_to_ref[name]:>12.3f}")

@@ -109,7 +109,9 @@ class WindowAttention(nn.Module):
         self.o_proj = nn.Linear(dim, dim)
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window_size - 1) ** 2, num_heads))
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
-        self.register_buffer("relative_position_index", relative_position_index(window_size), persistent=False)
+        self.register_buffer(
+            "relative_position_index", relative_position_index(window_size), persistent=False
+        )
 
     def relative_position_bias(self) -> torch.Tensor:
         """The per-head bias added to the attention scores: (H, M², M²)."""

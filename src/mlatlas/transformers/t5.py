@@ -58,8 +58,9 @@ class T5Attention(nn.Module):
         self.v = nn.Linear(config.d_model, inner, bias=False)
         self.o = nn.Linear(inner, config.d_model, bias=False)
 
-    def forward(self, x: torch.Tensor, memory: torch.Tensor | None = None,
-                bias: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, memory: torch.Tensor | None = None, bias: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """x (B, T_q, C), memory (B, T_k, C) or None for self-attention, bias (B|1, H, T_q, T_k) additive."""
         memory = x if memory is None else memory
         q = split_heads(self.q(x), self.num_heads)  # (B, H, T_q, D)
@@ -115,9 +116,12 @@ class T5Stack(nn.Module):
     def __init__(self, config: T5Config, is_decoder: bool, num_layers: int):
         super().__init__()
         self.is_decoder = is_decoder
-        self.relative_bias = T5RelativeBias(config.num_heads, num_buckets=config.relative_attention_num_buckets,
-                                            max_distance=config.relative_attention_max_distance,
-                                            bidirectional=not is_decoder)
+        self.relative_bias = T5RelativeBias(
+            config.num_heads,
+            num_buckets=config.relative_attention_num_buckets,
+            max_distance=config.relative_attention_max_distance,
+            bidirectional=not is_decoder,
+        )
         self.blocks = nn.ModuleList(T5Block(config, is_decoder) for _ in range(num_layers))
         self.final_norm = RMSNorm(config.d_model, config.layer_norm_eps)
         self.dropout = nn.Dropout(config.dropout)
@@ -150,8 +154,9 @@ class T5(nn.Module):
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.encoder(self.shared(input_ids), attention_mask)  # (B, T_e, C)
 
-    def decode(self, decoder_input_ids: torch.Tensor, memory: torch.Tensor,
-               memory_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(
+        self, decoder_input_ids: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         h = self.decoder(self.shared(decoder_input_ids), None, memory, memory_mask)  # (B, T_d, C)
         if self.config.scale_decoder_outputs:
             h = h * self.config.d_model**-0.5
@@ -167,16 +172,20 @@ class T5(nn.Module):
         """Logits (B, T_d, V) and the cross-entropy over label positions ≠ IGNORE_INDEX."""
         memory = self.encode(input_ids, attention_mask)
         logits = self.decode(self.shift_right(labels), memory, attention_mask)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX)
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX
+        )
         return logits, loss
 
     @torch.no_grad()
-    def generate(self, input_ids: torch.Tensor, max_new_tokens: int,
-                 attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def generate(
+        self, input_ids: torch.Tensor, max_new_tokens: int, attention_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Greedy decoding from the start token: (B, 1 + max_new_tokens), the start token first."""
         memory = self.encode(input_ids, attention_mask)
-        out = torch.full((input_ids.shape[0], 1), self.config.pad_token_id, dtype=torch.long,
-                         device=input_ids.device)
+        out = torch.full(
+            (input_ids.shape[0], 1), self.config.pad_token_id, dtype=torch.long, device=input_ids.device
+        )
         for _ in range(max_new_tokens):
             nxt = self.decode(out, memory, attention_mask)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
             out = torch.cat([out, nxt], dim=1)

@@ -37,7 +37,9 @@ def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
     return x.reshape(B, (H // P) * (W // P), C_in * P * P)  # (B, N, C_in·P·P)
 
 
-def unpatchify(patches: torch.Tensor, patch_size: int, channels: int, height: int, width: int) -> torch.Tensor:
+def unpatchify(
+    patches: torch.Tensor, patch_size: int, channels: int, height: int, width: int
+) -> torch.Tensor:
     """Inverse of :func:`patchify`: (B, N, C_in·P·P) → (B, C_in, H, W)."""
     B = patches.shape[0]
     P = patch_size
@@ -60,7 +62,9 @@ class ViTConfig:
 
     def __post_init__(self) -> None:
         if self.image_size % self.patch_size:
-            raise ValueError(f"image_size={self.image_size} must be a multiple of patch_size={self.patch_size}")
+            raise ValueError(
+                f"image_size={self.image_size} must be a multiple of patch_size={self.patch_size}"
+            )
 
     @property
     def num_patches(self) -> int:
@@ -70,14 +74,17 @@ class ViTConfig:
 class EncoderBlock(nn.Module):
     """Pre-LN encoder block (ViT eq. 2–3): z ← z + MSA(LN(z)); z ← z + MLP(LN(z)), MLP with exact GELU."""
 
-    def __init__(self, width: int, num_heads: int, mlp_ratio: float = 4.0, eps: float = 1e-5,
-                 dropout: float = 0.0):
+    def __init__(
+        self, width: int, num_heads: int, mlp_ratio: float = 4.0, eps: float = 1e-5, dropout: float = 0.0
+    ):
         super().__init__()
         self.norm1 = nn.LayerNorm(width, eps=eps)
         self.attn = MultiHeadAttention(MultiHeadAttentionConfig(width, num_heads, dropout=dropout))
         self.norm2 = nn.LayerNorm(width, eps=eps)
         hidden = int(mlp_ratio * width)
-        self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width), nn.Dropout(dropout)
+        )
 
     def forward(self, z: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
         z = z + self.attn(self.norm1(z), attn_mask=attn_mask)  # (B, T, C) every token sees every token
@@ -137,8 +144,10 @@ def load_digits_tensors(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torc
     return x[order[:split]], y[order[:split]], x[order[split:]], y[order[split:]]
 
 
-def train_on_digits(config: ViTConfig | None = None, epochs: int = 15, seed: int = 0) -> tuple[ViT, list[float]]:
-    """A tiny ViT on 8×8 digits with 2×2 patches (16 tokens + [class]); returns the model and test accuracies."""
+def train_on_digits(
+    config: ViTConfig | None = None, epochs: int = 15, seed: int = 0
+) -> tuple[ViT, list[float]]:
+    """A tiny ViT on 8×8 digits, 2×2 patches (16 tokens + [class]); returns the model and test accuracies."""
     cfg = config or ViTConfig()
     x_train, y_train, x_test, y_test = load_digits_tensors(seed)
     torch.manual_seed(seed)

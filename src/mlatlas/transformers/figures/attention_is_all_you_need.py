@@ -20,8 +20,9 @@ def training_and_attention():
     steps = [r["step"] for r in h]
     fig, (ax_a, ax_w) = new_figure(1, 2, width=8.4, height=3.5, gridspec_kw={"width_ratios": [1.3, 1]})
     ax_a.plot(steps, [r["token_accuracy"] for r in h], "o-", ms=3, color=PALETTE[0], label="per-token")
-    ax_a.plot(steps, [r["sequence_accuracy"] for r in h], "o-", ms=3, color=PALETTE[1],
-              label="whole string exact")
+    ax_a.plot(
+        steps, [r["sequence_accuracy"] for r in h], "o-", ms=3, color=PALETTE[1], label="whole string exact"
+    )
     ax_a.set_xlabel("training step (batch of 64)")
     ax_a.set_ylabel("greedy accuracy, 500 fresh strings")
     ax_a.set_ylim(0, 1.03)

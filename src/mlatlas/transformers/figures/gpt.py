@@ -18,10 +18,17 @@ def loss_curve():
     h = rec["history"]
     steps = [r["step"] for r in h]
     fig, ax = new_figure(width=6.4, height=3.4)
-    ax.plot(steps, [r["train_loss"] for r in h], color=PALETTE[0], label="train (mean over the last 100 steps)")
+    ax.plot(
+        steps, [r["train_loss"] for r in h], color=PALETTE[0], label="train (mean over the last 100 steps)"
+    )
     ax.plot(steps, [r["val_loss"] for r in h], "o", ms=3, color=PALETTE[1], label="validation")
-    ax.axhline(np.log(rec["model"]["vocab_size"]), color=PALETTE[7], ls="--", lw=1,
-               label=f"uniform guess, log {rec['model']['vocab_size']}")
+    ax.axhline(
+        np.log(rec["model"]["vocab_size"]),
+        color=PALETTE[7],
+        ls="--",
+        lw=1,
+        label=f"uniform guess, log {rec['model']['vocab_size']}",
+    )
     ax.set_xlabel("training step (batch 16 × 64 characters)")
     ax.set_ylabel("cross-entropy (nats / char)")
     ax.set_ylim(0, None)
@@ -33,8 +40,13 @@ def loss_curve():
 def sampling_rules():
     """One next-token distribution under temperature, top-k and top-p."""
     logits = torch.tensor([3.0, 2.4, 2.0, 1.2, 0.8, 0.5, 0.1, -0.3, -0.8, -1.5], dtype=torch.float64)
-    rules = [("τ = 1", {}), ("τ = 0.5", {"temperature": 0.5}), ("τ = 2", {"temperature": 2.0}),
-             ("top-k = 3", {"top_k": 3}), ("top-p = 0.8", {"top_p": 0.8})]
+    rules = [
+        ("τ = 1", {}),
+        ("τ = 0.5", {"temperature": 0.5}),
+        ("τ = 2", {"temperature": 2.0}),
+        ("top-k = 3", {"top_k": 3}),
+        ("top-p = 0.8", {"top_p": 0.8}),
+    ]
     fig, ax = new_figure(width=7.0, height=3.2)
     x = np.arange(len(logits))
     w = 0.16

@@ -21,13 +21,19 @@ def parameters_and_states():
     ax_p.legend()
     torch.manual_seed(0)
     for i, injection in enumerate((False, True)):
-        model = LoopedTransformer(LoopedConfig(width=32, num_heads=4, num_loops=24, input_injection=injection))
+        model = LoopedTransformer(
+            LoopedConfig(width=32, num_heads=4, num_loops=24, input_injection=injection)
+        )
         x = torch.randn(4, 16, 32, generator=torch.Generator().manual_seed(1))
         with torch.no_grad():
             _, states = model(x, return_all=True)
         steps = [(b - a).norm().item() / a.norm().item() for a, b in zip(states[:-1], states[1:])]
-        ax_s.plot(range(1, len(steps) + 1), steps, color=PALETTE[2 + i],
-                  label="with input injection" if injection else "plain loop")
+        ax_s.plot(
+            range(1, len(steps) + 1),
+            steps,
+            color=PALETTE[2 + i],
+            label="with input injection" if injection else "plain loop",
+        )
     ax_s.set_xlabel("loop l")
     ax_s.set_ylabel(r"$\|h_{l}-h_{l-1}\| \,/\, \|h_{l-1}\|$")
     ax_s.set_title("an untrained loop: relative update size")

@@ -14,8 +14,11 @@ def shifted_windows():
     H = W = 8
     M, s = 4, 2
     fig, axes = new_figure(1, 3, width=9.0, height=3.2)
-    titles = ["W-MSA: regular 4×4 windows", "SW-MSA: shifted by 2 (colour = window after roll)",
-              "mask inside the corner window"]
+    titles = [
+        "W-MSA: regular 4×4 windows",
+        "SW-MSA: shifted by 2 (colour = window after roll)",
+        "mask inside the corner window",
+    ]
     for ax, t in zip(axes, titles):
         ax.set_title(t, fontsize=8)
         ax.set_xticks([])

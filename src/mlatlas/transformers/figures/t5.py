@@ -13,8 +13,10 @@ def relative_buckets():
     T = 48
     rel = torch.arange(T)[None, :] - torch.arange(T)[:, None]  # (T, T) key − query
     fig, axes = new_figure(1, 2, width=7.6, height=3.6)
-    for ax, bidirectional, title in ((axes[0], True, "encoder (bidirectional)"),
-                                     (axes[1], False, "decoder (causal)")):
+    for ax, bidirectional, title in (
+        (axes[0], True, "encoder (bidirectional)"),
+        (axes[1], False, "decoder (causal)"),
+    ):
         b = t5_relative_position_bucket(rel, bidirectional=bidirectional, num_buckets=32, max_distance=128)
         if not bidirectional:
             b = b.float().masked_fill(rel > 0, float("nan"))  # future keys are masked anyway

@@ -9,9 +9,8 @@ from mlatlas.plotting import PALETTE, new_figure
 
 def patches_of_a_digit():
     """An 8×8 digit from scikit-learn's bundled set, its 2×2 patch grid, and the 16 flattened patches."""
-    from sklearn.datasets import load_digits  # bundled: no download
-
     import torch
+    from sklearn.datasets import load_digits  # bundled: no download
 
     from mlatlas.transformers.vit import patchify
 
@@ -23,8 +22,15 @@ def patches_of_a_digit():
         ax_i.axhline(2 * k - 0.5, color=PALETTE[0], lw=1.2)
         ax_i.axvline(2 * k - 0.5, color=PALETTE[0], lw=1.2)
     for n in range(16):
-        ax_i.text((n % 4) * 2 + 0.5, (n // 4) * 2 + 0.5, str(n + 1), color=PALETTE[1], fontsize=8,
-                  ha="center", va="center")
+        ax_i.text(
+            (n % 4) * 2 + 0.5,
+            (n // 4) * 2 + 0.5,
+            str(n + 1),
+            color=PALETTE[1],
+            fontsize=8,
+            ha="center",
+            va="center",
+        )
     ax_i.set_title("8×8 image, 2×2 patches")
     ax_i.set_xticks([])
     ax_i.set_yticks([])

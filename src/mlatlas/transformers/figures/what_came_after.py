@@ -18,9 +18,19 @@ def lineage_timeline():
     for m in LINEAGE:
         for parent in m.builds_on:
             (x0, y0), (x1, y1) = pos[parent], pos[m.id]
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                        arrowprops={"arrowstyle": "-|>", "color": PALETTE[7], "alpha": 0.45, "lw": 0.8,
-                                    "shrinkA": 5, "shrinkB": 5})
+            ax.annotate(
+                "",
+                xy=(x1, y1),
+                xytext=(x0, y0),
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": PALETTE[7],
+                    "alpha": 0.45,
+                    "lw": 0.8,
+                    "shrinkA": 5,
+                    "shrinkB": 5,
+                },
+            )
     for m in LINEAGE:
         x, y = pos[m.id]
         ax.plot([x], [y], "o", color=PALETTE[lane[m.family] % len(PALETTE)], ms=7, zorder=3)
