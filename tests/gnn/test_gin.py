@@ -157,7 +157,7 @@ def test_sum_learns_edge_counts_that_mean_and_max_cannot_see():
 
     test = extra_edge_graphs(200, 10, torch.Generator().manual_seed(2000))
     majority = max(test.y.double().mean().item(), 1 - test.y.double().mean().item())
-    assert train_gin("sum", seed=0).test_accuracy >= 0.9  # 5-seed demo: 99% on average
+    assert train_gin("sum", seed=0).test_accuracy >= 0.9  # demo: 99.3% on average over 3 seeds
     for reduce in ("mean", "max"):
         # every graph gets the same embedding, so the prediction is one constant label
         assert train_gin(reduce, seed=0, epochs=30).test_accuracy <= majority + 1e-12
