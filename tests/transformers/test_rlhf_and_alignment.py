@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
 from mlatlas.transformers.rlhf_and_alignment import (
-    BanditConfig,
     bradley_terry_loss,
     dpo_loss,
     fit_reward_model,
@@ -175,11 +174,13 @@ def test_sequence_log_probs_scores_only_masked_tokens():
 
 
 def test_pipeline_end_to_end_reaches_the_optimum():
-    run = run_alignment(BanditConfig(num_pairs=1500, ppo_iterations=150, dpo_steps=300))
+    run = run_alignment()  # the demo's configuration (seeded, ~3 s)
     tv = lambda p: 0.5 * (p - run.optimum).abs().sum().item()
-    # Both methods target π* (through a reward model fit on finite, noisy data): within 0.05 in TV.
-    assert tv(run.ppo_probs) < 0.05 and tv(run.dpo_probs) < 0.05
+    # Both methods target π*, through 4,000 noisy comparisons: finite-data error, not optimisation
+    # error, sets the gap (measured 0.012 for PPO, 0.041 for DPO); 0.06 leaves room for platform noise.
+    assert tv(run.ppo_probs) < 0.06 and tv(run.dpo_probs) < 0.06
     assert run.expected_reward["DPO"] > run.expected_reward["SFT (π_ref)"] + 1.0
+    assert abs(run.reward_model_accuracy - run.labeller_ceiling) < 0.02
 
 
 def test_figure_policies_vs_optimum_returns_a_figure():
