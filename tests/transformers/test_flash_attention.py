@@ -103,3 +103,15 @@ def test_errors():
         tiled_attention(q, k, v, block_q=0)
     with pytest.raises(ValueError, match="head width"):
         tiled_attention(q, k[..., :4], v)
+
+
+def test_very_long_sequence_float32():
+    """T = 4096: tiled attention still equals SDPA (the naive path would hold a 64 MiB score matrix here)."""
+    q, k, v = _qkv(h=1, t_q=4096, t_k=4096, d=8, dtype=torch.float32, seed=5)
+    for causal in (False, True):
+        torch.testing.assert_close(
+            tiled_attention(q, k, v, is_causal=causal, block_q=512, block_k=512),
+            F.scaled_dot_product_attention(q, k, v, is_causal=causal),
+            rtol=TOL32,
+            atol=TOL32,
+        )
