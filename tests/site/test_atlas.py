@@ -14,7 +14,7 @@ TOPICS = REPO.parent / "shared" / "TOPICS.md"
 # Sections of TOPICS.md that have been taken on so far (one issue each); the others come later.
 IN_SCOPE = {"Foundations (series)": "foundations", "Hardware & Compute (series)": "hardware",
             "Transformers (book)": "transformers", "Graph Neural Networks (book)": "gnn",
-            "Probability, Stochastic Processes & Optimal Transport (book)": "probability"}
+            "Probability, Stochastic Processes & Optimal Transport (book)": "stochastic"}
 
 
 def topic_rows() -> dict[str, list[str]]:

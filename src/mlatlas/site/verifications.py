@@ -69,6 +69,16 @@ def _value(node: ast.expr, constants: dict[str, object]):
         return _MISSING
 
 
+def _inside_other_site(path: Path, folder: Path) -> bool:
+    """Test files of a site folder nested in the tests (e.g. the engine's fixture sites) belong to it."""
+    for parent in path.parents:
+        if parent == folder:
+            return False
+        if (parent / "site.toml").exists():
+            return True
+    return False
+
+
 def scan_tests(folder: Path | None) -> tuple[list[Declared], list[Problem]]:
     """Every `@verifies(...)` in `folder/**/test_*.py`."""
     if folder is None or not folder.is_dir():
@@ -76,6 +86,8 @@ def scan_tests(folder: Path | None) -> tuple[list[Declared], list[Problem]]:
     found: list[Declared] = []
     problems: list[Problem] = []
     for path in sorted(folder.rglob("test_*.py")):
+        if _inside_other_site(path, folder):
+            continue
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         except SyntaxError as exc:
