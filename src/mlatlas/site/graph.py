@@ -70,9 +70,18 @@ class Layout:
     height: float
 
 
+def short_label(title: str) -> str:
+    """The graph shows the head of a title ('FlashAttention — tiled attention…' → 'FlashAttention')."""
+    for sep in (" — ", " – ", ": ", " ("):
+        head = title.split(sep, 1)[0]
+        if len(head) >= 3:
+            title = head
+    return title
+
+
 NODE_H = 22
 ROW_GAP = 8
-COL_GAP = 56
+COL_GAP = 44
 CHAR_W = 6.6
 
 
@@ -105,7 +114,7 @@ def layout(site: Site) -> Layout:
             layers[d].sort(key=lambda n: (bary(n), key(n)))
             pos_index.update({n: i for i, n in enumerate(layers[d])})
     ids = site.by_id()
-    widths = {n: 16 + CHAR_W * len(ids[n].title) for n in graph.nodes}
+    widths = {n: 16 + CHAR_W * len(short_label(ids[n].title)) for n in graph.nodes}
     positions: dict[str, tuple[float, float]] = {}
     x = 10.0
     tallest = max(len(v) for v in layers.values())
@@ -160,6 +169,6 @@ def graph_svg(site: Site, prefix: str, highlight: set[str] | None = None) -> str
             f"<title>{title} — {html.escape(page.summary)}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{lay.widths[n]:.1f}" height="{NODE_H}" rx="6" '
             f'style="--c:{colour}"/>'
-            f'<text x="{x + 8:.1f}" y="{y + NODE_H / 2 + 4:.1f}">{title}</text></a>')
+            f'<text x="{x + 8:.1f}" y="{y + NODE_H / 2 + 4:.1f}">{html.escape(short_label(page.title))}</text></a>')
     out.append("</g></svg>")
     return "".join(out)
