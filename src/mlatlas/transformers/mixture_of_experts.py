@@ -122,25 +122,29 @@ def train_toy_router(balance_coef: float, *, steps: int = 150, seed: int = 0) ->
     The data are clustered so that a router can collapse onto few experts; ``balance_coef`` scales
     ``load_balancing_loss`` in the objective (Switch used 1e-2).
     """
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    cfg = MoEConfig(d_model=16, hidden_dim=32, num_experts=8, top_k=2)
-    moe = SparseMoE(cfg)
-    with torch.no_grad():  # a router that starts out favouring a couple of experts, as happens in practice
-        moe.router.weight.mul_(4.0)
-    centres = torch.randn(4, cfg.d_model, generator=g) * 2
-    x = centres[torch.randint(0, 4, (512,), generator=g)] + 0.5 * torch.randn(512, cfg.d_model, generator=g)
-    target = torch.sin(x @ torch.randn(cfg.d_model, cfg.d_model, generator=g) / 4)
-    opt = torch.optim.Adam(moe.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(steps):
-        out = moe(x[None])
-        task = F.mse_loss(out.output[0], target)
-        loss = task + balance_coef * load_balancing_loss(out.routing.logits, cfg.top_k)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(task.item())
-    with torch.no_grad():
-        usage = expert_usage(moe(x[None]).routing, cfg.num_experts)
+    with torch.random.fork_rng():  # seed locally without disturbing the caller's random state
+        g = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)  # module initialisation draws from the global generator; forked above
+        cfg = MoEConfig(d_model=16, hidden_dim=32, num_experts=8, top_k=2)
+        moe = SparseMoE(cfg)
+        # a router that starts out favouring a couple of experts, as happens in practice
+        with torch.no_grad():
+            moe.router.weight.mul_(4.0)
+        centres = torch.randn(4, cfg.d_model, generator=g) * 2
+        x = centres[torch.randint(0, 4, (512,), generator=g)] + 0.5 * torch.randn(
+            512, cfg.d_model, generator=g
+        )
+        target = torch.sin(x @ torch.randn(cfg.d_model, cfg.d_model, generator=g) / 4)
+        opt = torch.optim.Adam(moe.parameters(), lr=3e-3)
+        losses = []
+        for _ in range(steps):
+            out = moe(x[None])
+            task = F.mse_loss(out.output[0], target)
+            loss = task + balance_coef * load_balancing_loss(out.routing.logits, cfg.top_k)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(task.item())
+        with torch.no_grad():
+            usage = expert_usage(moe(x[None]).routing, cfg.num_experts)
     return UsageRun(usage, losses)
