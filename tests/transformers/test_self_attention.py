@@ -88,6 +88,16 @@ def test_fully_masked_row_is_zero_not_nan_like_sdpa():
     torch.testing.assert_close(ours, F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
 
 
+def test_fully_masked_float_row_has_finite_gradients():
+    q, k, v = (t.clone().requires_grad_() for t in _qkv(t_q=3, t_k=4))
+    mask = torch.zeros(3, 4, dtype=torch.float64)
+    mask[2] = float("-inf")  # query 2 sees nothing
+    out = scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert (out[..., 2, :] == 0).all()
+    out.sum().backward()
+    assert all(torch.isfinite(t.grad).all() for t in (q, k, v))
+
+
 def test_large_logits_do_not_overflow():
     q, k, v = _qkv(t_q=4, t_k=4)
     ours = scaled_dot_product_attention(q * 1e3, k * 1e3, v)  # logits ~1e6: exp would overflow unshifted

@@ -103,17 +103,22 @@ def attention_weights(
 ) -> Tensor:
     """Attention probabilities ``A = softmax(Q K^T / sqrt(D) + mask)`` along the key axis, (..., T_q, T_k).
 
-    Every row sums to 1, except a fully masked row, which is all zeros. For float16/bfloat16 inputs
-    the softmax is taken in float32 and cast back, so large logits cannot overflow.
+    ``A_ij = e^{S_ij - m_i} / sum_j' e^{S_ij' - m_i}`` with ``m_i = max_j S_ij``: subtracting the row
+    maximum changes nothing mathematically and keeps ``exp`` from overflowing. ``torch.softmax`` does
+    exactly that in one fused kernel (forward and backward), several times faster in training than
+    spelling out max, exp, sum and divide, so we call it (the Foundations softmax chapter writes it out).
+    Every row sums to 1, except a row whose keys are all masked, which is all zeros (with zero gradient).
+    For float16/bfloat16 inputs the softmax is taken in float32 and cast back.
     """
     scores = attention_scores(q, k, attn_mask=attn_mask, is_causal=is_causal, scale=scale)
-    compute_dtype = torch.promote_types(scores.dtype, torch.float32)
-    scores = scores.to(compute_dtype)
-    row_max = scores.amax(dim=-1, keepdim=True)  # (..., T_q, 1) stabiliser m_i = max_j S_ij
-    row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))  # all -inf row
-    p = torch.exp(scores - row_max)  # (..., T_q, T_k) unnormalised e^{S_ij - m_i}
-    denom = p.sum(dim=-1, keepdim=True)  # (..., T_q, 1) l_i = sum_j e^{S_ij - m_i}
-    weights = p / torch.where(denom > 0, denom, torch.ones_like(denom))  # A_ij = e^{S_ij - m_i} / l_i
+    scores = scores.to(torch.promote_types(scores.dtype, torch.float32))  # (..., T_q, T_k)
+    dead = None
+    if attn_mask is not None:  # only a given mask can hide every key of a row (a causal one cannot)
+        dead = torch.isneginf(scores).all(dim=-1, keepdim=True)  # (..., T_q, 1) rows with no visible key
+        scores = scores.masked_fill(dead, 0.0)  # finite stand-in: no 0/0, no NaN in the backward pass
+    weights = torch.softmax(scores, dim=-1)  # A_ij = e^{S_ij - m_i} / sum_j' e^{S_ij' - m_i}
+    if dead is not None:
+        weights = weights.masked_fill(dead, 0.0)  # a row with nothing to attend to contributes zeros
     return weights.to(q.dtype)  # back to the inputs' dtype
 
 
