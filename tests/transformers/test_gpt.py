@@ -185,3 +185,19 @@ def test_dropout_is_active_only_in_training():
     torch.testing.assert_close(ours(idx)[0], ours(idx)[0])
     ours.train()
     assert not torch.allclose(ours(idx)[0], ours(idx)[0])
+
+
+def test_fast_dropout_matches_nn_dropout_in_distribution():
+    from mlatlas.transformers.gpt import Dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(200_000, dtype=torch.float64)
+    y = Dropout(0.1).train()(x)
+    kept = (y != 0).double().mean().item()
+    # binomial sd of the kept fraction: sqrt(0.09 / 2e5) ≈ 6.7e-4; allow 5 sd
+    assert abs(kept - 0.9) < 0.0034
+    assert torch.all((y == 0) | (y == 1 / 0.9))
+    torch.testing.assert_close(y.mean(), torch.tensor(1.0, dtype=torch.float64), rtol=0, atol=0.004)
+    assert Dropout(0.1).eval()(x) is x
+    with pytest.raises(ValueError, match="dropout probability"):
+        Dropout(1.0)

@@ -40,6 +40,26 @@ class GPTConfig:
             raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
 
 
+class Dropout(nn.Module):
+    """Inverted dropout, y = x · m / (1 − p) with m ~ Bernoulli(1 − p), in training mode only.
+
+    The same function as ``nn.Dropout``; the mask is drawn with ``torch.rand_like`` and a comparison,
+    which on CPU is about twice as fast as ``nn.Dropout``'s ``bernoulli_`` path (benchmarks/gpt_train.py).
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1); got {p}")
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = torch.rand_like(x) >= self.p  # m, kept with probability 1 − p
+        return x * keep * (1.0 / (1.0 - self.p))  # rescale so E[y] = x
+
+
 class MLP(nn.Module):
     """Position-wise feed-forward: FFN(x) = W₂ GELU(W₁ x + b₁) + b₂, hidden width 4C."""
 
@@ -48,7 +68,7 @@ class MLP(nn.Module):
         self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd)
         self.gelu = nn.GELU(approximate="tanh")  # GPT-2's "gelu_new"
         self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))  # (B, T, C)
@@ -63,7 +83,7 @@ class Block(nn.Module):
         self.attn = MultiHeadAttention(
             MultiHeadAttentionConfig(config.n_embd, config.n_head, dropout=config.dropout)
         )
-        self.resid_dropout = nn.Dropout(config.dropout)
+        self.resid_dropout = Dropout(config.dropout)
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps)
         self.mlp = MLP(config)
 
@@ -80,7 +100,7 @@ class GPT(nn.Module):
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)  # token embedding E
         self.wpe = nn.Embedding(config.block_size, config.n_embd)  # learned position table P
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
