@@ -10,6 +10,17 @@ from mlatlas.transformers.attention import scaled_dot_product_attention
 from mlatlas.transformers.flash_attention import peak_memory_bytes, tiled_attention
 from mlatlas.verification import verifies
 
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Run this module on one intra-op thread (restored afterwards): its loops of small ops are several
+    times slower when two threads contend on a shared 2-core machine, and the results do not depend on it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 TOL64 = 1e-12
 TOL32 = 1e-5
 

@@ -9,6 +9,17 @@ from mlatlas.transformers.kv_cache import KVCache, LayerKVCache, generate
 from mlatlas.transformers.modern_transformer_anatomy import DecoderConfig, ModernDecoder
 from mlatlas.verification import verifies
 
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Run this module on one intra-op thread (restored afterwards): its loops of small ops are several
+    times slower when two threads contend on a shared 2-core machine, and the results do not depend on it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 TOL64 = 1e-10
 CFG = DecoderConfig(
     vocab_size=40,
