@@ -53,7 +53,9 @@ def test_every_in_scope_topic_has_a_page():
                           "\n".join(["wasserstein-visual-guide", "how-an-llm-processes-an-image",
                                      "regime-detection-notebook"]), re.M):
         assert pid in ids and ids[pid].kind == "exploration", pid
-    for lab in ["neural-network", "gradient-descent", "distribution-morphing", "attention-heatmap", "brownian-motion"]:
+    # Page ids are unique site-wide, so the Brownian-motion lab is `brownian-motion-lab` beside the chapter.
+    for lab in ["neural-network", "gradient-descent", "distribution-morphing", "attention-heatmap",
+                "brownian-motion-lab"]:
         assert lab in ids and ids[lab].kind == "lab", lab
 
 
