@@ -21,14 +21,18 @@ from markdown_it import MarkdownIt
 
 from mlatlas.site.build import BuildState, build_site
 
-PARAGRAPH = ("Gradient descent moves the parameters against the gradient of the loss, one small step at a "
-             "time, and the learning rate sets how small. Too large and the iterates overshoot; too small and "
-             "they crawl. Momentum keeps a running average of past gradients so that consistent directions "
-             "accumulate speed while oscillating ones cancel out. ")
-MATH = ["$\\theta_{t+1} = \\theta_t - \\eta \\nabla_\\theta L(\\theta_t)$",
-        "$$\nm_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t, \\quad \\hat m_t = \\frac{m_t}{1-\\beta_1^t}\n$$",
-        "$p_i = \\frac{e^{z_i / \\tau}}{\\sum_j e^{z_j / \\tau}}$",
-        "$$\n\\mathrm{KL}(p \\,\\|\\, q) = \\sum_i p_i \\log \\frac{p_i}{q_i}\n$$"]
+PARAGRAPH = (
+    "Gradient descent moves the parameters against the gradient of the loss, one small step at a "
+    "time, and the learning rate sets how small. Too large and the iterates overshoot; too small and "
+    "they crawl. Momentum keeps a running average of past gradients so that consistent directions "
+    "accumulate speed while oscillating ones cancel out. "
+)
+MATH = [
+    "$\\theta_{t+1} = \\theta_t - \\eta \\nabla_\\theta L(\\theta_t)$",
+    "$$\nm_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t, \\quad \\hat m_t = \\frac{m_t}{1-\\beta_1^t}\n$$",
+    "$p_i = \\frac{e^{z_i / \\tau}}{\\sum_j e^{z_j / \\tau}}$",
+    "$$\n\\mathrm{KL}(p \\,\\|\\, q) = \\sum_i p_i \\log \\frac{p_i}{q_i}\n$$",
+]
 
 
 def generate(root: Path, n: int, math: bool, seed: int = 0) -> list[Path]:
@@ -40,7 +44,9 @@ def generate(root: Path, n: int, math: bool, seed: int = 0) -> list[Path]:
     for i, c in enumerate(collections):
         d = root / "collections" / c
         d.mkdir()
-        (d / "index.md").write_text(f"---\ntitle: Collection {i}\nkind: book\nsummary: Generated.\norder: {i}\n---\nStart.\n")
+        (d / "index.md").write_text(
+            f"---\ntitle: Collection {i}\nkind: book\nsummary: Generated.\norder: {i}\n---\nStart.\n"
+        )
     files, ids = [], []
     for k in range(n):
         pid = f"page-{k}"
@@ -54,9 +60,11 @@ def generate(root: Path, n: int, math: bool, seed: int = 0) -> list[Path]:
             other = rng.choice(ids)
             oc = collections[int(other.split("-")[1]) % len(collections)]
             body.append(f"See [{other}](../{oc}/{other}.md#part-1).\n")
-        text = (f"---\ntitle: Page {k}\nsummary: Generated page {k}.\norder: {k}\n"
-                f"prerequisites: [{', '.join(prereqs)}]\ntags: [t{k % 7}, bench]\ndate: 2026-01-01\n---\n\n"
-                + "\n".join(body))
+        text = (
+            f"---\ntitle: Page {k}\nsummary: Generated page {k}.\norder: {k}\n"
+            f"prerequisites: [{', '.join(prereqs)}]\ntags: [t{k % 7}, bench]\ndate: 2026-01-01\n---\n\n"
+            + "\n".join(body)
+        )
         path = root / "collections" / c / f"{pid}.md"
         path.write_text(text)
         files.append(path)
@@ -111,13 +119,17 @@ def run(n: int, math: bool) -> None:
         kind = "with math" if math else "no math"
         print(f"{n} pages ({kind}):")
         print(f"  cold build (empty caches, search index)  {cold:6.2f} s   {cold * 1000 / n:6.2f} ms/page")
-        print(f"  full build, math cached, no search index {warm_math_no_search:6.2f} s   "
-              f"{warm_math_no_search * 1000 / n:6.2f} ms/page")
+        print(
+            f"  full build, math cached, no search index {warm_math_no_search:6.2f} s   "
+            f"{warm_math_no_search * 1000 / n:6.2f} ms/page"
+        )
         print(f"  no-change rebuild                        {nochange:6.2f} s")
         print(f"  one page edited (search index deferred)  {edit:6.2f} s")
         print(f"  one page edited (search re-indexed)      {edit_indexed:6.2f} s")
-        print(f"  reference: markdown-it + Jinja2 alone    {base:6.2f} ms/page  "
-              f"(ratio full/reference {warm_math_no_search * 1000 / n / base:4.1f}x)")
+        print(
+            f"  reference: markdown-it + Jinja2 alone    {base:6.2f} ms/page  "
+            f"(ratio full/reference {warm_math_no_search * 1000 / n / base:4.1f}x)"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -25,8 +25,16 @@ REPO = Path(__file__).resolve().parents[1]
 CONTENT = REPO / "content"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("MLATLAS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 sys.path.insert(0, str(REPO / "tests" / "site"))  # fixture_figures for the engine's fixture sites
 

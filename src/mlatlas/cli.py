@@ -11,8 +11,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="ML Atlas: build and serve a learning lab; run the atlas's chapter demos.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="ML Atlas: build and serve a learning lab; run the atlas's chapter demos.",
+)
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DirArg = Annotated[Path | None, typer.Argument(help="Site folder (default: the bundled atlas).")]
@@ -25,8 +28,10 @@ def bundled_site() -> Path:
         candidate = parent / "content" / "site.toml"
         if candidate.exists():
             return candidate.parent
-    console.print("[red]No bundled atlas found[/red] (this install has no content/ folder). "
-                  "Pass the path of a site folder, e.g. `mlatlas build my-notes`.")
+    console.print(
+        "[red]No bundled atlas found[/red] (this install has no content/ folder). "
+        "Pass the path of a site folder, e.g. `mlatlas build my-notes`."
+    )
     raise typer.Exit(2)
 
 
@@ -39,7 +44,9 @@ def _report(exc) -> None:
     for p in problems:
         console.print(str(p), markup=False)
     errors = sum(1 for p in problems if p.severity == "error")
-    console.print(f"[red]{errors} {'problem' if errors == 1 else 'problems'} found[/red]; nothing was written.")
+    console.print(
+        f"[red]{errors} {'problem' if errors == 1 else 'problems'} found[/red]; nothing was written."
+    )
 
 
 def _build(folder: Path, out: Path, *, check_only: bool = False):
@@ -49,8 +56,13 @@ def _build(folder: Path, out: Path, *, check_only: bool = False):
 
     with console.status("building…") as status:
         try:
-            return build_site(folder, out, cache_dir=default_cache_dir(folder), check_only=check_only,
-                              progress=lambda msg: status.update(msg))
+            return build_site(
+                folder,
+                out,
+                cache_dir=default_cache_dir(folder),
+                check_only=check_only,
+                progress=lambda msg: status.update(msg),
+            )
         except BuildError as exc:
             status.stop()
             _report(exc)
@@ -62,15 +74,19 @@ def _build(folder: Path, out: Path, *, check_only: bool = False):
 
 
 @app.command()
-def build(folder: DirArg = None,
-          out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("_site")) -> None:
+def build(
+    folder: DirArg = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("_site"),
+) -> None:
     """Build the site into OUT (the previous output is replaced only if the build succeeds)."""
     site = _resolve(folder)
     result = _build(site, out)
     for w in result.warnings:
         console.print(str(w), markup=False)
-    console.print(f"built {result.pages} pages into {out} in {result.seconds:.2f} s "
-                  f"({result.files_changed} files changed)")
+    console.print(
+        f"built {result.pages} pages into {out} in {result.seconds:.2f} s "
+        f"({result.files_changed} files changed)"
+    )
 
 
 @app.command()
@@ -84,9 +100,11 @@ def check(folder: DirArg = None) -> None:
 
 
 @app.command()
-def serve(folder: DirArg = None,
-          port: Annotated[int, typer.Option("--port", "-p")] = 8000,
-          out: Annotated[Path, typer.Option("--out", "-o")] = Path("_site")) -> None:
+def serve(
+    folder: DirArg = None,
+    port: Annotated[int, typer.Option("--port", "-p")] = 8000,
+    out: Annotated[Path, typer.Option("--out", "-o")] = Path("_site"),
+) -> None:
     """Build, serve on http://127.0.0.1:PORT and rebuild + reload the browser on every change."""
     from .site.serve import serve_forever
 
@@ -95,8 +113,10 @@ def serve(folder: DirArg = None,
 
 
 @app.command()
-def new(kind: Annotated[str, typer.Argument(help="site, chapter, exploration or lab")],
-        path: Annotated[Path, typer.Argument(help="Folder (site) or markdown file to create")]) -> None:
+def new(
+    kind: Annotated[str, typer.Argument(help="site, chapter, exploration or lab")],
+    path: Annotated[Path, typer.Argument(help="Folder (site) or markdown file to create")],
+) -> None:
     """Scaffold a new site folder, chapter, exploration or lab."""
     from .site.scaffold import new_page, new_site
 
@@ -149,8 +169,11 @@ def list_pages(folder: DirArg = None) -> None:
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run(ctx: typer.Context, page_id: Annotated[str, typer.Argument(help="Page id whose demo to run")],
-        folder: Annotated[Path | None, typer.Option("--site", help="Site folder")] = None) -> None:
+def run(
+    ctx: typer.Context,
+    page_id: Annotated[str, typer.Argument(help="Page id whose demo to run")],
+    folder: Annotated[Path | None, typer.Option("--site", help="Site folder")] = None,
+) -> None:
     """Run a chapter's demo (its `demo:` function). Extra arguments are passed to the demo as argv."""
     from .site.problems import did_you_mean
 

@@ -12,7 +12,10 @@ def line():
 
 
 def svg_text():
-    return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" width="80" height="80"><circle cx="5" cy="5" r="4"/></svg>'
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" width="80" height="80">'
+        '<circle cx="5" cy="5" r="4"/></svg>'
+    )
 
 
 def broken():

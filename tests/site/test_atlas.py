@@ -12,9 +12,13 @@ REPO = Path(__file__).resolve().parents[2]
 CONTENT = REPO / "content"
 TOPICS = REPO.parent / "shared" / "TOPICS.md"
 # Sections of TOPICS.md that have been taken on so far (one issue each); the others come later.
-IN_SCOPE = {"Foundations (series)": "foundations", "Hardware & Compute (series)": "hardware",
-            "Transformers (book)": "transformers", "Graph Neural Networks (book)": "gnn",
-            "Probability, Stochastic Processes & Optimal Transport (book)": "stochastic"}
+IN_SCOPE = {
+    "Foundations (series)": "foundations",
+    "Hardware & Compute (series)": "hardware",
+    "Transformers (book)": "transformers",
+    "Graph Neural Networks (book)": "gnn",
+    "Probability, Stochastic Processes & Optimal Transport (book)": "stochastic",
+}
 
 
 def topic_rows() -> dict[str, list[str]]:
@@ -23,7 +27,12 @@ def topic_rows() -> dict[str, list[str]]:
     for line in TOPICS.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
             section = line[3:].strip()
-        elif section in IN_SCOPE and line.startswith("| ") and not line.startswith("| id") and "---" not in line:
+        elif (
+            section in IN_SCOPE
+            and line.startswith("| ")
+            and not line.startswith("| id")
+            and "---" not in line
+        ):
             cell = line.split("|")[1].strip()
             rows.setdefault(section, []).extend(x.strip() for x in cell.split("/"))
     return rows
@@ -49,13 +58,20 @@ def test_every_in_scope_topic_has_a_page():
             if pid not in ids:
                 missing.append(f"{section}: {tid}")
     assert not missing, "pages missing for: " + ", ".join(missing)
-    for pid in re.findall(r"^(?:wasserstein-visual-guide|how-an-llm-processes-an-image|regime-detection-notebook)$",
-                          "\n".join(["wasserstein-visual-guide", "how-an-llm-processes-an-image",
-                                     "regime-detection-notebook"]), re.M):
+    for pid in re.findall(
+        r"^(?:wasserstein-visual-guide|how-an-llm-processes-an-image|regime-detection-notebook)$",
+        "\n".join(["wasserstein-visual-guide", "how-an-llm-processes-an-image", "regime-detection-notebook"]),
+        re.M,
+    ):
         assert pid in ids and ids[pid].kind == "exploration", pid
     # Page ids are unique site-wide, so the Brownian-motion lab is `brownian-motion-lab` beside the chapter.
-    for lab in ["neural-network", "gradient-descent", "distribution-morphing", "attention-heatmap",
-                "brownian-motion-lab"]:
+    for lab in [
+        "neural-network",
+        "gradient-descent",
+        "distribution-morphing",
+        "attention-heatmap",
+        "brownian-motion-lab",
+    ]:
         assert lab in ids and ids[lab].kind == "lab", lab
 
 
@@ -69,6 +85,9 @@ def test_every_tested_chapter_claims_what_its_tests_declare():
     by_page: dict[str, set[str]] = {}
     for d in declared:
         by_page.setdefault(d.page, set()).add(d.against)
-    unclaimed = [f"{p.id}: {sorted(by_page[p.id] - set(p.verified))}" for p in site.pages
-                 if p.id in by_page and not by_page[p.id] <= set(p.verified)]
+    unclaimed = [
+        f"{p.id}: {sorted(by_page[p.id] - set(p.verified))}"
+        for p in site.pages
+        if p.id in by_page and not by_page[p.id] <= set(p.verified)
+    ]
     assert not unclaimed, "tests verify more than these chapters claim: " + "; ".join(unclaimed)

@@ -24,8 +24,10 @@ def test_home_renders_graph_and_a_click_opens_the_page(page_watch, atlas_url, sc
     node.click()
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/foundations/softmax/")
-    assert page.locator("h1").inner_text().strip().lower().startswith("the softmax") or \
-        "softmax" in page.locator("h1").inner_text().lower()
+    assert (
+        page.locator("h1").inner_text().strip().lower().startswith("the softmax")
+        or "softmax" in page.locator("h1").inner_text().lower()
+    )
     screenshot(page, "chapter-softmax", full_page=True)
     assert page.console_errors == [] and page.foreign_requests == []
 
@@ -56,9 +58,22 @@ def test_dark_mode_toggle_follows_os_and_persists(browser, atlas_url, screenshot
     ctx.close()
 
 
-@pytest.mark.parametrize("path", ["", "library/", "series/", "essays/", "tags/", "about/", "labs/",
-                                  "explorations/", "foundations/", "foundations/cross-entropy/",
-                                  "paths/cross-entropy/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "library/",
+        "series/",
+        "essays/",
+        "tags/",
+        "about/",
+        "labs/",
+        "explorations/",
+        "foundations/",
+        "foundations/cross-entropy/",
+        "paths/cross-entropy/",
+    ],
+)
 def test_pages_load_cleanly(page_watch, atlas_url, path):
     page = open_page(page_watch, atlas_url + path)
     assert page.locator("main h1").count() >= 1
@@ -78,8 +93,10 @@ def test_essays_filter_by_tag(page_watch, atlas_url):
     assert buttons.count() > 0
     tag = buttons.first.get_attribute("data-tag")
     buttons.first.click()
-    visible = page.locator("#cards .card:not([hidden])").count()
-    assert 0 < visible < total
+    visible = page.locator("#cards .card:not([hidden])")
+    assert 0 < visible.count() < total
+    for card in visible.all():
+        assert tag in card.get_attribute("data-tags").split(",")
     assert re.search(r"tag=", page.url)
 
 

@@ -41,12 +41,32 @@ def test_fixture_builds_every_page_kind(good_site, tmp_path):
     out = tmp_path / "out"
     result = build(good_site, out)
     assert result.pages == 6 and result.warnings == ()
-    for rel in ["index.html", "basics/index.html", "basics/first/index.html", "basics/second/index.html",
-                "explorations/long-read/index.html", "labs/counter/index.html", "labs/counter/main.js",
-                "labs/counter/core.js", "about/index.html", "library/index.html", "series/index.html",
-                "essays/index.html", "tags/index.html", "tags/basics/index.html", "paths/second/index.html",
-                "search/index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
-                "assets/style.css", "assets/site.js", "assets/katex/katex.min.css", "pagefind/pagefind-ui.js"]:
+    for rel in [
+        "index.html",
+        "basics/index.html",
+        "basics/first/index.html",
+        "basics/second/index.html",
+        "explorations/long-read/index.html",
+        "labs/counter/index.html",
+        "labs/counter/main.js",
+        "labs/counter/core.js",
+        "about/index.html",
+        "library/index.html",
+        "series/index.html",
+        "essays/index.html",
+        "tags/index.html",
+        "tags/basics/index.html",
+        "paths/second/index.html",
+        "search/index.html",
+        "404.html",
+        "feed.xml",
+        "sitemap.xml",
+        "robots.txt",
+        "assets/style.css",
+        "assets/site.js",
+        "assets/katex/katex.min.css",
+        "pagefind/pagefind-ui.js",
+    ]:
         assert (out / rel).is_file(), rel
 
 
@@ -93,7 +113,11 @@ def test_home_has_graph_timeline_and_lists(good_site, tmp_path):
     build(good_site, out)
     home = (out / "index.html").read_text()
     assert '<svg class="topic-graph"' in home
-    for pid, url in [("first", "basics/first/"), ("second", "basics/second/"), ("long-read", "explorations/long-read/")]:
+    for pid, url in [
+        ("first", "basics/first/"),
+        ("second", "basics/second/"),
+        ("long-read", "explorations/long-read/"),
+    ]:
         assert f'href="{url}" data-id="{pid}"' in home
     assert "A learning timeline" in home and "Start with the basics." in home
     assert "Counter lab" in home and "A long read" in home
@@ -106,7 +130,12 @@ def test_feed_and_sitemap_are_valid_xml(good_site, tmp_path):
     ns = {"a": "http://www.w3.org/2005/Atom"}
     titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
     assert titles == ["A long read", "Second steps", "First steps"]  # newest first
-    urls = [u.text for u in ET.parse(out / "sitemap.xml").getroot().iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    urls = [
+        u.text
+        for u in ET.parse(out / "sitemap.xml")
+        .getroot()
+        .iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")
+    ]
     assert "https://example.org/lab/basics/first/" in urls
 
 
@@ -140,8 +169,11 @@ def test_rebuilds_are_incremental(good_site, tmp_path):
 def test_figure_cache_is_keyed_by_code(good_site, tmp_path):
     from mlatlas.site.figures import dependency_files, figure_key
 
-    files = {p.name for p in dependency_files("mlatlas.foundations.figures.softmax")} \
-        if (Path(__file__).parents[2] / "src/mlatlas/foundations/figures/softmax.py").exists() else set()
+    files = (
+        {p.name for p in dependency_files("mlatlas.foundations.figures.softmax")}
+        if (Path(__file__).parents[2] / "src/mlatlas/foundations/figures/softmax.py").exists()
+        else set()
+    )
     if files:
         assert "softmax.py" in files and "plotting.py" in files
     key = figure_key("fixture_figures:line")
@@ -163,19 +195,31 @@ def test_every_planted_mistake_is_reported(tmp_path):
         ("collections/alpha/no-title.md", 1, "missing required front-matter key `title`"),
         ("collections/alpha/twin.md", 1, "duplicate page id `twin`"),
         ("collections/beta/twin.md", 1, "duplicate page id `twin`"),
-        ("collections/beta/needs-typo.md", 5, "unknown prerequisite `circle-on` (did you mean `circle-one`?)"),
+        (
+            "collections/beta/needs-typo.md",
+            5,
+            "unknown prerequisite `circle-on` (did you mean `circle-one`?)",
+        ),
         ("collections/beta/circle-one.md", 5, "prerequisite cycle: circle-one → circle-two → circle-one"),
         ("collections/beta/body-errors.md", 5, "claims verification against `numpy.linalg.eigh`"),
         ("collections/beta/body-errors.md", 10, "broken link `missing-page.md`"),
         ("collections/beta/body-errors.md", 10, "broken anchor `#nowhere` on page `circle-one`"),
         ("collections/beta/body-errors.md", 12, "has no `verifiez` (did you mean `verifies`?)"),
-        ("collections/beta/body-errors.md", 15, "figure `fixture_figures:broken` failed: RuntimeError: the data file is missing"),
+        (
+            "collections/beta/body-errors.md",
+            15,
+            "figure `fixture_figures:broken` failed: RuntimeError: the data file is missing",
+        ),
         ("collections/beta/body-errors.md", 19, "needs `:alt:"),
         ("collections/beta/body-errors.md", 23, "Undefined control sequence: \\notamacro"),
         ("collections/beta/body-errors.md", 25, "unknown directive `{widget}`"),
         ("collections/beta/body-errors.md", 28, "must be empty"),
         ("labs/no-script.md", 4, "lab script `no-script/main.js` not found"),
-        ("checks/test_claims.py", 4, "@verifies names page `body-eror`, which does not exist (did you mean `body-errors`?)"),
+        (
+            "checks/test_claims.py",
+            4,
+            "@verifies names page `body-eror`, which does not exist (did you mean `body-errors`?)",
+        ),
     ]
     for path, line, fragment in expected:
         assert (path, line) in got, f"no problem reported at {path}:{line}"

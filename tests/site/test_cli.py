@@ -45,8 +45,11 @@ def test_path_and_list(tmp_path):
 def test_new_site_then_chapter_lab_exploration_all_build(tmp_path):
     site = tmp_path / "my-notes"
     assert runner.invoke(app, ["new", "site", str(site)]).exit_code == 0
-    for kind, rel in [("chapter", "collections/basics/entropy.md"), ("lab", "labs/dice.md"),
-                      ("exploration", "explorations/a-long-look.md")]:
+    for kind, rel in [
+        ("chapter", "collections/basics/entropy.md"),
+        ("lab", "labs/dice.md"),
+        ("exploration", "explorations/a-long-look.md"),
+    ]:
         r = runner.invoke(app, ["new", kind, str(site / rel)])
         assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["build", str(site), "--out", str(tmp_path / "out")])

@@ -7,11 +7,32 @@ from mlatlas.site.model import Page, Site, SiteConfig
 
 
 def site_of(edges: dict[str, list[str]]) -> Site:
-    pages = [Page(id="c", kind="collection", path=Path("c/index.md"), title="C", body="", body_line=1,
-                  order=1, collection_kind="book")]
+    pages = [
+        Page(
+            id="c",
+            kind="collection",
+            path=Path("c/index.md"),
+            title="C",
+            body="",
+            body_line=1,
+            order=1,
+            collection_kind="book",
+        )
+    ]
     for i, (pid, pre) in enumerate(edges.items()):
-        pages.append(Page(id=pid, kind="chapter", path=Path(f"c/{pid}.md"), title=pid.upper(), body="",
-                          body_line=1, collection="c", order=i, prerequisites=tuple(pre)))
+        pages.append(
+            Page(
+                id=pid,
+                kind="chapter",
+                path=Path(f"c/{pid}.md"),
+                title=pid.upper(),
+                body="",
+                body_line=1,
+                collection="c",
+                order=i,
+                prerequisites=tuple(pre),
+            )
+        )
     return Site(SiteConfig(root=Path("."), title="t"), tuple(pages))
 
 

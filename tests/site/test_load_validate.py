@@ -24,9 +24,12 @@ def test_split_front_matter_reports_body_line():
 
 
 def test_valid_chapter_loads(tmp_path):
-    p = write(tmp_path, "---\ntitle: T\nsummary: S\norder: 2\nprerequisites: [a]\ntags: [Math]\n"
-                        "date: 2026-01-02\nreferences:\n  - {authors: X, year: 2017, title: Y, arxiv: '1706.03762'}\n"
-                        "---\nHello\n")
+    p = write(
+        tmp_path,
+        "---\ntitle: T\nsummary: S\norder: 2\nprerequisites: [a]\ntags: [Math]\n"
+        "date: 2026-01-02\nreferences:\n  - {authors: X, year: 2017, title: Y, arxiv: '1706.03762'}\n"
+        "---\nHello\n",
+    )
     page, problems = load_page(p, "chapter", tmp_path, collection="c")
     assert problems == []
     assert page.order == 2 and page.tags == ("math",) and page.prerequisites == ("a",)
@@ -76,10 +79,29 @@ def test_site_toml_problems(tmp_path):
     assert "not valid TOML" in problems[0].message
 
 
-keys = st.sampled_from(["title", "summary", "order", "prerequisites", "tags", "date", "references", "verified",
-                        "demo", "sumary", "x", "orderr"])
-values = st.one_of(st.text(max_size=20), st.integers(), st.lists(st.text(max_size=8), max_size=3), st.none(),
-                   st.dates().map(str))
+keys = st.sampled_from(
+    [
+        "title",
+        "summary",
+        "order",
+        "prerequisites",
+        "tags",
+        "date",
+        "references",
+        "verified",
+        "demo",
+        "sumary",
+        "x",
+        "orderr",
+    ]
+)
+values = st.one_of(
+    st.text(max_size=20),
+    st.integers(),
+    st.lists(st.text(max_size=8), max_size=3),
+    st.none(),
+    st.dates().map(str),
+)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -125,8 +147,13 @@ def test_verifications_are_read_statically(tmp_path):
     (tmp_path / "test_x.py").write_text(
         "from mlatlas.verification import verifies\nTOL = 1e-10\nimport not_installed_anywhere\n\n"
         "@verifies('p', against='ref.lib', tol=TOL, note='float64')\ndef test_a():\n    pass\n\n"
-        "@verifies('p', against=some_call())\ndef test_b():\n    pass\n")
+        "@verifies('p', against=some_call())\ndef test_b():\n    pass\n"
+    )
     found, problems = scan_tests(tmp_path)
     assert [(d.page, d.against, d.tol, d.note) for d in found] == [("p", "ref.lib", 1e-10, "float64")]
     assert found[0].describe() == "ref.lib, tolerance 1e-10 (float64)"
-    assert len(problems) == 1 and problems[0].line == 9 and "literals or module-level constants" in problems[0].message
+    assert (
+        len(problems) == 1
+        and problems[0].line == 9
+        and "literals or module-level constants" in problems[0].message
+    )

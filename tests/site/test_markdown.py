@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +17,10 @@ def render(text: str, pages=None, page="collections/c/here.md"):
 
 def test_inline_and_display_math_become_placeholders_with_lines():
     d = render("intro\n\nEnergy $E = mc^2$ here.\n\n$$\n\\sum_i x_i\n$$\n")
-    assert [(f.tex, f.display, line) for f, line in d.formulas] == [("E = mc^2", False, 3), ("\\sum_i x_i", True, 5)]
+    assert [(f.tex, f.display, line) for f, line in d.formulas] == [
+        ("E = mc^2", False, 3),
+        ("\\sum_i x_i", True, 5),
+    ]
     html = fill(d.html, ["<M0>", "<M1>"], [])
     assert "<M0>" in html and '<div class="math-display"><M1></div>' in html
     assert "$" not in html
@@ -57,7 +59,9 @@ def test_code_directive_shows_source_of_symbol():
 
 def test_code_directive_unknown_symbol_suggests():
     d = render("x\n\n```{code} mlatlas.verification:verifiez\n```\n")
-    assert d.problems == [(3, "code directive: `mlatlas.verification` has no `verifiez` (did you mean `verifies`?)")]
+    assert d.problems == [
+        (3, "code directive: `mlatlas.verification` has no `verifiez` (did you mean `verifies`?)")
+    ]
 
 
 def test_code_directive_unknown_module():
@@ -93,8 +97,10 @@ def test_plain_fences_are_highlighted():
 
 
 def test_links_to_pages_are_rewritten_and_anchors_recorded():
-    pages = {(ROOT / "collections/c/other.md"): ("other", "c/other/"),
-             (ROOT / "labs/lab.md"): ("lab", "labs/lab/")}
+    pages = {
+        (ROOT / "collections/c/other.md"): ("other", "c/other/"),
+        (ROOT / "labs/lab.md"): ("lab", "labs/lab/"),
+    }
     d = render("[o](other.md#part-two) [l](../../labs/lab.md) [x](https://example.org) [s](#top)", pages)
     assert 'href="../../c/other/#part-two"' in d.html
     assert 'href="../../labs/lab/"' in d.html

@@ -68,17 +68,25 @@ def _save_drafts(cache_dir: Path | None, drafts: dict[str, Draft]) -> None:
     tmp.replace(cache_dir / f"drafts-v{ENGINE_VERSION}.pickle")
 
 
-def build_site(site_dir: Path, out_dir: Path | None = None, *, cache_dir: Path | None = None,
-               check_only: bool = False, search: bool = True, state: BuildState | None = None,
-               progress: Callable[[str], None] | None = None) -> BuildResult:
+def build_site(
+    site_dir: Path,
+    out_dir: Path | None = None,
+    *,
+    cache_dir: Path | None = None,
+    check_only: bool = False,
+    search: bool = True,
+    state: BuildState | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
     """Build (or, with check_only, just check) the site in `site_dir`. Raises BuildError listing
     every problem when there is any error; warnings are returned."""
     t0 = time.perf_counter()
     site_dir = Path(site_dir)
     say = progress or (lambda _msg: None)
     if not site_dir.is_dir():
-        raise BuildError([Problem(str(site_dir), 0, "no such folder; give the path of a site folder "
-                                                    "(one with site.toml)")])
+        raise BuildError(
+            [Problem(str(site_dir), 0, "no such folder; give the path of a site folder (one with site.toml)")]
+        )
     say("loading")
     if state is None:
         state = BuildState(drafts=_load_drafts(cache_dir))

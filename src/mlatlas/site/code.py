@@ -46,7 +46,9 @@ def module_file(module: str) -> Path:
             try:
                 pspec = importlib.util.find_spec(parent)
                 if pspec and pspec.submodule_search_locations:
-                    names = [p.stem for loc in pspec.submodule_search_locations for p in Path(loc).glob("*.py")]
+                    names = [
+                        p.stem for loc in pspec.submodule_search_locations for p in Path(loc).glob("*.py")
+                    ]
                     hint = did_you_mean(module.rsplit(".", 1)[1], names)
             except (ImportError, ValueError):
                 pass
@@ -78,7 +80,9 @@ def find_symbol(target: str) -> Snippet:
     """`package.module:Qual.name` (or just `package.module`) → its source lines."""
     module, _, qualname = target.strip().partition(":")
     if not module:
-        raise SymbolError("write the symbol as `package.module:name`, e.g. `mlatlas.foundations.softmax:softmax`")
+        raise SymbolError(
+            "write the symbol as `package.module:name`, e.g. `mlatlas.foundations.softmax:softmax`"
+        )
     path = module_file(module)
     tree, lines = _parse(path, path.stat().st_mtime_ns)
     if not qualname:

@@ -137,8 +137,9 @@ def clean_svg(svg: str, alt: str) -> str:
     return svg.strip()
 
 
-def render_figures(targets: list[str], cache_dir: Path | None,
-                   progress: Callable[[str], None] | None = None) -> dict[str, tuple[str, str | None]]:
+def render_figures(
+    targets: list[str], cache_dir: Path | None, progress: Callable[[str], None] | None = None
+) -> dict[str, tuple[str, str | None]]:
     """target → (svg, error). Cached by `figure_key`; misses are drawn in parallel worker processes."""
     out: dict[str, tuple[str, str | None]] = {}
     todo: dict[str, str] = {}

@@ -108,9 +108,11 @@ def layout(site: Site) -> Layout:
     pos_index = {n: i for d in layers for i, n in enumerate(layers[d])}
     for _ in range(4):
         for d in sorted(layers)[1:]:
+
             def bary(n):
                 preds = list(graph.predecessors(n))
                 return sum(pos_index[p] for p in preds) / len(preds) if preds else pos_index[n]
+
             layers[d].sort(key=lambda n: (bary(n), key(n)))
             pos_index.update({n: i for i, n in enumerate(layers[d])})
     ids = site.by_id()
@@ -144,9 +146,11 @@ def graph_svg(site: Site, prefix: str, highlight: set[str] | None = None) -> str
         return ""
     graph = prerequisite_graph(site)
     ids = site.by_id()
-    out = [f'<svg class="topic-graph" viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" '
-           f'width="{lay.width:.0f}" height="{lay.height:.0f}" role="img" '
-           f'aria-label="Topic graph: {graph.number_of_nodes()} pages joined by prerequisites">']
+    out = [
+        f'<svg class="topic-graph" viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" '
+        f'width="{lay.width:.0f}" height="{lay.height:.0f}" role="img" '
+        f'aria-label="Topic graph: {graph.number_of_nodes()} pages joined by prerequisites">'
+    ]
     out.append('<g class="edges">')
     for u, v in graph.edges:
         x1, y1 = lay.positions[u]
@@ -156,9 +160,11 @@ def graph_svg(site: Site, prefix: str, highlight: set[str] | None = None) -> str
         y2 += NODE_H / 2
         mid = (x1 + x2) / 2
         cls = ' class="hl"' if highlight and u in highlight and v in highlight else ""
-        out.append(f'<path{cls} data-from="{u}" data-to="{v}" '
-                   f'd="M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"/>')
-    out.append("</g><g class=\"nodes\">")
+        out.append(
+            f'<path{cls} data-from="{u}" data-to="{v}" '
+            f'd="M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"/>'
+        )
+    out.append('</g><g class="nodes">')
     for n, (x, y) in lay.positions.items():
         page = ids[n]
         colour = colour_of(site, page)
@@ -169,6 +175,8 @@ def graph_svg(site: Site, prefix: str, highlight: set[str] | None = None) -> str
             f"<title>{title} — {html.escape(page.summary)}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{lay.widths[n]:.1f}" height="{NODE_H}" rx="6" '
             f'style="--c:{colour}"/>'
-            f'<text x="{x + 8:.1f}" y="{y + NODE_H / 2 + 4:.1f}">{html.escape(short_label(page.title))}</text></a>')
+            f'<text x="{x + 8:.1f}" y="{y + NODE_H / 2 + 4:.1f}">'
+            f"{html.escape(short_label(page.title))}</text></a>"
+        )
     out.append("</g></svg>")
     return "".join(out)

@@ -1,7 +1,7 @@
 """Stage 1 — load: read a site folder into a `Site`, collecting every problem with its location.
 
-    site.toml · about.md · collections/<id>/index.md · collections/<id>/<page>.md
-    explorations/<id>.md · labs/<id>.md (+ labs/<id>/ scripts)
+site.toml · about.md · collections/<id>/index.md · collections/<id>/<page>.md
+explorations/<id>.md · labs/<id>.md (+ labs/<id>/ scripts)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 # --- front-matter schemas -------------------------------------------------------------------
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -81,6 +82,7 @@ class SiteToml(_Strict):
 
 # --- front matter -----------------------------------------------------------------------------
 
+
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
     """(yaml text or None, body, 1-based line of the body's first line)."""
     if not text.startswith("---"):
@@ -113,15 +115,22 @@ def _pydantic_problems(err: ValidationError, model: type[BaseModel], where: str,
         key = loc[0] if loc else ""
         line = lines.get(key, 1)
         if e["type"] == "extra_forbidden":
-            yield Problem(where, line, f"unknown front-matter key `{key}`{did_you_mean(key, known)}; "
-                                       f"known keys: {', '.join(known)}")
+            yield Problem(
+                where,
+                line,
+                f"unknown front-matter key `{key}`{did_you_mean(key, known)}; known keys: {', '.join(known)}",
+            )
         elif e["type"] == "missing":
             what = "`" + ".".join(loc) + "`"
             yield Problem(where, line, f"missing required front-matter key {what}")
         elif key == "references":
             # A union error: report once, plainly.
-            yield Problem(where, line, "each reference must be a string or a mapping with title, authors, "
-                                       f"year (and optionally arxiv, url, venue): {e['msg']} at {'.'.join(loc)}")
+            yield Problem(
+                where,
+                line,
+                "each reference must be a string or a mapping with title, authors, "
+                f"year (and optionally arxiv, url, venue): {e['msg']} at {'.'.join(loc)}",
+            )
         else:
             got = e.get("input")
             yield Problem(where, line, f"front-matter key `{'.'.join(loc)}`: {e['msg']} (got {got!r})")
@@ -149,23 +158,33 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def load_page(path: Path, kind: str, root: Path, collection: str | None = None,
-              page_id: str | None = None) -> tuple[Page | None, list[Problem]]:
+def load_page(
+    path: Path, kind: str, root: Path, collection: str | None = None, page_id: str | None = None
+) -> tuple[Page | None, list[Problem]]:
     """Parse one markdown source: front matter checked against the schema for its kind."""
     return _load_page(path, kind, root, collection, page_id)
 
 
-def _load_page(path: Path, kind: str, root: Path, collection: str | None = None,
-               page_id: str | None = None) -> tuple[Page | None, list[Problem]]:
+def _load_page(
+    path: Path, kind: str, root: Path, collection: str | None = None, page_id: str | None = None
+) -> tuple[Page | None, list[Problem]]:
     where = display_path(path, root)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(where, 1, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8")]
+        return None, [
+            Problem(where, 1, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8")
+        ]
     yaml_text, body, body_line = split_front_matter(text)
     if yaml_text is None:
-        return None, [Problem(where, 1, "no front matter: start the file with a `---` line, the YAML keys "
-                                        "(title, summary, ...) and a closing `---` line")]
+        return None, [
+            Problem(
+                where,
+                1,
+                "no front matter: start the file with a `---` line, the YAML keys "
+                "(title, summary, ...) and a closing `---` line",
+            )
+        ]
     try:
         data = yaml.load(yaml_text, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
@@ -175,13 +194,24 @@ def _load_page(path: Path, kind: str, root: Path, collection: str | None = None,
         context = getattr(exc, "context_mark", None)
         if context is not None and context.line + 2 != line:
             msg += f" ({getattr(exc, 'context', 'started')} on line {context.line + 2})"
-        return None, [Problem(where, line, f"front matter is not valid YAML: {msg}; "
-                                           "quote values that contain ':' or start with a special character")]
+        return None, [
+            Problem(
+                where,
+                line,
+                f"front matter is not valid YAML: {msg}; "
+                "quote values that contain ':' or start with a special character",
+            )
+        ]
     if not isinstance(data, dict):
         return None, [Problem(where, 2, "front matter must be a YAML mapping of `key: value` lines")]
     lines = _key_lines(yaml_text)
-    model = {"chapter": ChapterMeta, "exploration": PageMeta, "lab": LabMeta,
-             "collection": CollectionMeta, "about": AboutMeta}[kind]
+    model = {
+        "chapter": ChapterMeta,
+        "exploration": PageMeta,
+        "lab": LabMeta,
+        "collection": CollectionMeta,
+        "about": AboutMeta,
+    }[kind]
     try:
         meta = model.model_validate(data)
     except ValidationError as err:
@@ -190,10 +220,25 @@ def _load_page(path: Path, kind: str, root: Path, collection: str | None = None,
     pid = page_id or path.stem
     problems: list[Problem] = []
     if not ID_PATTERN.match(pid):
-        problems.append(Problem(where, 1, f"page id `{pid}` (from the file name) must be lowercase words "
-                                          "joined by hyphens, e.g. `graph-laplacian.md`"))
-    common = dict(id=pid, kind=kind, path=path, title=meta.title, body=body, body_line=body_line,
-                  summary=getattr(meta, "summary", ""), key_lines=lines, collection=collection)
+        problems.append(
+            Problem(
+                where,
+                1,
+                f"page id `{pid}` (from the file name) must be lowercase words "
+                "joined by hyphens, e.g. `graph-laplacian.md`",
+            )
+        )
+    common = dict(
+        id=pid,
+        kind=kind,
+        path=path,
+        title=meta.title,
+        body=body,
+        body_line=body_line,
+        summary=getattr(meta, "summary", ""),
+        key_lines=lines,
+        collection=collection,
+    )
     if isinstance(meta, CollectionMeta):
         page = Page(**common, order=meta.order, collection_kind=meta.kind)
     elif isinstance(meta, AboutMeta):
@@ -202,11 +247,24 @@ def _load_page(path: Path, kind: str, root: Path, collection: str | None = None,
         tags = tuple(t.strip().lower() for t in meta.tags)
         for t in tags:
             if not re.match(r"^[a-z0-9][a-z0-9 +#.-]*$", t):
-                problems.append(Problem(where, lines.get("tags", 1),
-                                        f"tag `{t}`: use lowercase letters, digits, spaces or hyphens"))
-        page = Page(**common, order=meta.order or 0, prerequisites=tuple(meta.prerequisites), tags=tags,
-                    date=meta.date, references=tuple(_format_reference(r) for r in meta.references),
-                    verified=tuple(meta.verified), demo=meta.demo, script=getattr(meta, "script", None))
+                problems.append(
+                    Problem(
+                        where,
+                        lines.get("tags", 1),
+                        f"tag `{t}`: use lowercase letters, digits, spaces or hyphens",
+                    )
+                )
+        page = Page(
+            **common,
+            order=meta.order or 0,
+            prerequisites=tuple(meta.prerequisites),
+            tags=tags,
+            date=meta.date,
+            references=tuple(_format_reference(r) for r in meta.references),
+            verified=tuple(meta.verified),
+            demo=meta.demo,
+            script=getattr(meta, "script", None),
+        )
     return page, problems
 
 
@@ -215,8 +273,14 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     where = display_path(path, root)
     fallback = SiteConfig(root=root, title=root.name)
     if not path.exists():
-        return fallback, [Problem(where, 0, "missing site.toml: create it with at least `title = \"...\"` "
-                                            "(see `mlatlas new site` or docs/authoring.md)")]
+        return fallback, [
+            Problem(
+                where,
+                0,
+                'missing site.toml: create it with at least `title = "..."` '
+                "(see `mlatlas new site` or docs/authoring.md)",
+            )
+        ]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -238,20 +302,35 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     links, timeline = [], []
     for item in meta.links:
         if not {"title", "url"} <= item.keys():
-            problems.append(Problem(where, _toml_line(path, "links"), "each [[links]] needs `title` and `url`"))
+            problems.append(
+                Problem(where, _toml_line(path, "links"), "each [[links]] needs `title` and `url`")
+            )
         else:
             links.append(Link(item["title"], item["url"]))
     for item in meta.timeline:
         if not {"stage", "title", "text"} <= item.keys():
-            problems.append(Problem(where, _toml_line(path, "timeline"),
-                                    "each [[timeline]] entry needs `stage`, `title` and `text`"))
+            problems.append(
+                Problem(
+                    where,
+                    _toml_line(path, "timeline"),
+                    "each [[timeline]] entry needs `stage`, `title` and `text`",
+                )
+            )
         else:
             timeline.append(TimelineEntry(item["stage"], item["title"], item["text"]))
     tests = (root / meta.tests).resolve() if meta.tests else None
     base = meta.base_url if meta.base_url.endswith("/") else meta.base_url + "/"
-    config = SiteConfig(root=root, title=meta.title, tagline=meta.tagline, author=meta.author,
-                        description=meta.description, base_url=base, tests=tests,
-                        links=tuple(links), timeline=tuple(timeline))
+    config = SiteConfig(
+        root=root,
+        title=meta.title,
+        tagline=meta.tagline,
+        author=meta.author,
+        description=meta.description,
+        base_url=base,
+        tests=tests,
+        links=tuple(links),
+        timeline=tuple(timeline),
+    )
     return config, problems
 
 
@@ -296,9 +375,14 @@ def load_site(root: Path, cache: dict | None = None) -> tuple[Site, list[Problem
         for cdir in sorted(p for p in collections_dir.iterdir() if p.is_dir()):
             index = cdir / "index.md"
             if not index.exists():
-                problems.append(Problem(display_path(cdir, root), 0,
-                                        f"collection `{cdir.name}` has no index.md: add one with front matter "
-                                        "title, kind (book or series), summary, order"))
+                problems.append(
+                    Problem(
+                        display_path(cdir, root),
+                        0,
+                        f"collection `{cdir.name}` has no index.md: add one with front matter "
+                        "title, kind (book or series), summary, order",
+                    )
+                )
             else:
                 add(load_page(index, "collection", root, page_id=cdir.name))
             for md in sorted(cdir.glob("*.md")):
@@ -313,8 +397,13 @@ def load_site(root: Path, cache: dict | None = None) -> tuple[Site, list[Problem
         if page.kind == "lab" and page.script:
             script = root / "labs" / page.script
             if not script.is_file():
-                problems.append(Problem(display_path(page.path, root), page.line_of("script"),
-                                        f"lab script `{page.script}` not found at {display_path(script, root)}"))
+                problems.append(
+                    Problem(
+                        display_path(page.path, root),
+                        page.line_of("script"),
+                        f"lab script `{page.script}` not found at {display_path(script, root)}",
+                    )
+                )
     if cache is not None:
         for stale in set(cache) - seen_keys:
             del cache[stale]

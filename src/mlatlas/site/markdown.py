@@ -90,9 +90,11 @@ def _admonition_render(name: str):
     def render(self, tokens, idx, options, env):
         tok = tokens[idx]
         if tok.nesting == 1:
-            title = tok.info.strip()[len(name):].strip() or name.capitalize()
-            return (f'<aside class="admonition {name}" role="note"><p class="admonition-title">'
-                    f"{html.escape(title)}</p>\n")
+            title = tok.info.strip()[len(name) :].strip() or name.capitalize()
+            return (
+                f'<aside class="admonition {name}" role="note"><p class="admonition-title">'
+                f"{html.escape(title)}</p>\n"
+            )
         return "</aside>\n"
 
     return render
@@ -105,8 +107,15 @@ def make_parser() -> MarkdownIt:
     md.use(footnote_plugin)
     for name in ADMONITIONS:
         md.use(container_plugin, name=name, render=_admonition_render(name))
-    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify, permalink=True,
-           permalinkSymbol="#", permalinkBefore=False)
+    md.use(
+        anchors_plugin,
+        min_level=2,
+        max_level=4,
+        slug_func=slugify,
+        permalink=True,
+        permalinkSymbol="#",
+        permalinkBefore=False,
+    )
     md.add_render_rule("math_inline", _render_math_inline)
     md.add_render_rule("math_inline_double", _render_math_block)
     md.add_render_rule("math_block", _render_math_block)
@@ -142,21 +151,30 @@ def _render_fence(self, tokens, idx, options, env):
     m = re.match(r"^\{(\w+)\}\s*(.*)$", info)
     if m is None:
         lang = info.split()[0] if info else ""
-        return f'<pre class="code"><code class="language-{html.escape(lang)}">' \
-               f"{highlight_code(token.content, lang)}</code></pre>\n"
+        return (
+            f'<pre class="code"><code class="language-{html.escape(lang)}">'
+            f"{highlight_code(token.content, lang)}</code></pre>\n"
+        )
     directive, target = m.group(1), m.group(2).strip()
     if directive == "code":
         return _code_directive(target, token.content, line, draft, env)
     if directive == "figure":
         return _figure_directive(target, token.content, line, draft, env)
-    draft.problems.append((line, f"unknown directive `{{{directive}}}`; the atlas knows `{{code}}` and `{{figure}}`"))
+    draft.problems.append(
+        (line, f"unknown directive `{{{directive}}}`; the atlas knows `{{code}}` and `{{figure}}`")
+    )
     return ""
 
 
 def _code_directive(target: str, body: str, line: int, draft: Draft, env) -> str:
     if body.strip():
-        draft.problems.append((line, "a `{code}` block shows code by reference and must be empty; "
-                                     "delete the pasted code inside it"))
+        draft.problems.append(
+            (
+                line,
+                "a `{code}` block shows code by reference and must be empty; "
+                "delete the pasted code inside it",
+            )
+        )
     draft.code_targets.append(target)
     try:
         snippet = find_symbol(target)
@@ -173,9 +191,11 @@ def _code_directive(target: str, body: str, line: int, draft: Draft, env) -> str
     label = f"{snippet.module}:{snippet.qualname}" if snippet.qualname else snippet.module
     lines = f"lines {snippet.first_line}–{snippet.last_line}"
     code = highlight(snippet.source, PythonLexer(), _FORMATTER)
-    return (f'<figure class="code-ref"><figcaption><code>{html.escape(label)}</code>'
-            f'<span class="code-where">{html.escape(shown)}, {lines}</span></figcaption>'
-            f'<pre class="code"><code class="language-python">{code}</code></pre></figure>\n')
+    return (
+        f'<figure class="code-ref"><figcaption><code>{html.escape(label)}</code>'
+        f'<span class="code-where">{html.escape(shown)}, {lines}</span></figcaption>'
+        f'<pre class="code"><code class="language-python">{code}</code></pre></figure>\n'
+    )
 
 
 def _figure_directive(target: str, body: str, line: int, draft: Draft, env) -> str:
@@ -189,10 +209,14 @@ def _figure_directive(target: str, body: str, line: int, draft: Draft, env) -> s
             caption_lines.append(raw)
     unknown = set(options) - {"alt", "width"}
     if unknown:
-        draft.problems.append((line, f"figure option(s) {', '.join(sorted(unknown))} not known; use :alt: and :width:"))
+        draft.problems.append(
+            (line, f"figure option(s) {', '.join(sorted(unknown))} not known; use :alt: and :width:")
+        )
     alt = options.get("alt", "")
     if not alt:
-        draft.problems.append((line, f"figure `{target}` needs `:alt: <what it shows>` on the line after the opening fence"))
+        draft.problems.append(
+            (line, f"figure `{target}` needs `:alt: <what it shows>` on the line after the opening fence")
+        )
     try:
         check_target(target)
     except SymbolError as exc:
@@ -205,8 +229,10 @@ def _figure_directive(target: str, body: str, line: int, draft: Draft, env) -> s
     caption = md.renderInline("\n".join(caption_lines).strip(), caption_env) if caption_lines else ""
     style = f' style="max-width:{html.escape(options["width"])}"' if "width" in options else ""
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return (f'<figure class="figure"{style}><div class="figure-svg">'
-            f"{FIG_MARK.format(len(draft.figures) - 1)}</div>{cap}</figure>\n")
+    return (
+        f'<figure class="figure"{style}><div class="figure-svg">'
+        f"{FIG_MARK.format(len(draft.figures) - 1)}</div>{cap}</figure>\n"
+    )
 
 
 def _rewrite_links(tokens: list[Token], env) -> None:
@@ -237,15 +263,21 @@ def _rewrite(url: str, line: int, ctx: LinkContext, draft: Draft) -> str | None:
         draft.links.append(("", unquote(parts.fragment), line))
         return None
     if url.startswith("/"):
-        draft.problems.append((line, f"link `{url}` is absolute to the server; write it relative to this file "
-                                     "(e.g. `../foundations/softmax.md`) so it works wherever the site is served"))
+        draft.problems.append(
+            (
+                line,
+                f"link `{url}` is absolute to the server; write it relative to this file "
+                "(e.g. `../foundations/softmax.md`) so it works wherever the site is served",
+            )
+        )
         return None
     target = (ctx.page_path.parent / unquote(parts.path)).resolve()
     if parts.path.endswith(".md"):
         hit = ctx.pages_by_path.get(target)
         if hit is None:
-            draft.problems.append((line, f"broken link `{url}`: no page at {target.name} "
-                                         f"(looked for {_rel(target, ctx.root)})"))
+            draft.problems.append(
+                (line, f"broken link `{url}`: no page at {target.name} (looked for {_rel(target, ctx.root)})")
+            )
             return None
         page_id, page_url = hit
         if parts.fragment:
@@ -302,6 +334,7 @@ def render_body(md: MarkdownIt, body: str, line0: int, ctx: LinkContext) -> Draf
 
 def fill(html_text: str, math: list[str], figures: list[str]) -> str:
     """Replace placeholders with rendered math and figures."""
+
     def sub(m: re.Match) -> str:
         i = int(m.group(2))
         return math[i] if m.group(1) == "M" else figures[i]

@@ -36,7 +36,8 @@ def katex_dist() -> Path:
     if not (dist / "katex.min.css").exists():
         raise MathSetupError(
             f"KaTeX is not installed: run `npm ci --prefix {KATEX_DIR}` (needs Node >= 18), "
-            "or `./atlas setup` from the repository")
+            "or `./atlas setup` from the repository"
+        )
     return dist
 
 
@@ -90,8 +91,13 @@ def render_formulas(formulas: list[Formula], cache: MathCache) -> dict[str, str 
         raise MathSetupError("node is not on PATH: math is rendered at build time by KaTeX under Node >= 18")
     katex_dist()  # raises a clear error when KaTeX is missing
     items = [{"tex": f.tex, "display": f.display} for f in todo.values()]
-    proc = subprocess.run([node, str(KATEX_DIR / "render.mjs")], input=json.dumps(items),
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [node, str(KATEX_DIR / "render.mjs")],
+        input=json.dumps(items),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise MathSetupError(f"KaTeX renderer failed: {proc.stderr.strip()[:2000]}")
     results = json.loads(proc.stdout)

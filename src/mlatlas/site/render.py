@@ -67,8 +67,12 @@ def prefix_for(url: str) -> str:
     return "../" * url.count("/")
 
 
-def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | None,
-                  progress: Callable[[str, int, int], None] | None = None) -> tuple[dict[str, Body], list[Problem]]:
+def render_bodies(
+    site: Site,
+    draft_cache: dict[str, Draft],
+    cache_dir: Path | None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[dict[str, Body], list[Problem]]:
     md = make_parser()
     root = site.config.root.resolve()
     pages_by_path = {p.path.resolve(): (p.id, p.url) for p in site.pages}
@@ -80,8 +84,13 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
         key = draft_key(page, signature)
         draft = draft_cache.get(key)
         if draft is None:
-            ctx = LinkContext(root=root, page_path=page.path.resolve(), prefix=prefix_for(page.url),
-                              pages_by_path=pages_by_path, package_root=package_root)
+            ctx = LinkContext(
+                root=root,
+                page_path=page.path.resolve(),
+                prefix=prefix_for(page.url),
+                pages_by_path=pages_by_path,
+                package_root=package_root,
+            )
             draft = render_body(md, page.body, page.body_line - 1, ctx)
             draft_cache[key] = draft
         drafts[page.id] = draft
@@ -102,7 +111,9 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
         if progress:
             progress(target, done[0], len(set(targets)))
 
-    rendered_figs = figures_mod.render_figures(targets, cache_dir / "figures" if cache_dir else None, fig_progress)
+    rendered_figs = figures_mod.render_figures(
+        targets, cache_dir / "figures" if cache_dir else None, fig_progress
+    )
 
     bodies: dict[str, Body] = {}
     for page in site.pages:
@@ -115,7 +126,9 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
             if isinstance(res, Exception) or res is None:
                 res = re.sub(r"^KaTeX parse error: ", "", str(res))
                 res = re.sub(r" at position \d+:.*$", "", res, flags=re.S)
-                problems.append(Problem(where[page.id], line, f"math: KaTeX cannot render `{formula.tex[:80]}`: {res}"))
+                problems.append(
+                    Problem(where[page.id], line, f"math: KaTeX cannot render `{formula.tex[:80]}`: {res}")
+                )
                 maths.append(f'<code class="math-error">{html.escape(formula.tex)}</code>')
             else:
                 maths.append(res)
@@ -128,8 +141,13 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
             else:
                 figs.append(figures_mod.clean_svg(svg, alt))
         minutes = max(1, math.ceil(d.words / WORDS_PER_MINUTE))
-        bodies[page.id] = Body(html=fill(d.html, maths, figs), toc=tuple(d.toc), minutes=minutes,
-                               has_math=bool(d.formulas), media=tuple(d.media))
+        bodies[page.id] = Body(
+            html=fill(d.html, maths, figs),
+            toc=tuple(d.toc),
+            minutes=minutes,
+            has_math=bool(d.formulas),
+            media=tuple(d.media),
+        )
 
     # Anchors: a link's #fragment must name a heading (or other id) on the target page.
     for page in site.pages:
@@ -137,18 +155,29 @@ def render_bodies(site: Site, draft_cache: dict[str, Draft], cache_dir: Path | N
             tid = target_id or page.id
             if tid in drafts and anchor not in drafts[tid].anchors:
                 known = sorted(a for a in drafts[tid].anchors if not a.startswith("fn"))
-                problems.append(Problem(where[page.id], line,
-                                        f"broken anchor `#{anchor}` on page `{tid}`{did_you_mean(anchor, known)}"))
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        line,
+                        f"broken anchor `#{anchor}` on page `{tid}`{did_you_mean(anchor, known)}",
+                    )
+                )
     return bodies, problems
 
 
 # --- templates ------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("mlatlas.site", "templates"),
-                      autoescape=select_autoescape(["html", "xml"]), undefined=StrictUndefined, auto_reload=False,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("mlatlas.site", "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["slug"] = slugify
     return env
 
@@ -159,7 +188,7 @@ def _verified_rows(declared: list[Declared], root: Path) -> list[dict]:
         groups[(d.against, d.describe())].append(d)
     rows = []
     for (against, text), ds in groups.items():
-        rest = text[len(against):].lstrip(", ")
+        rest = text[len(against) :].lstrip(", ")
         files = sorted({display_path(d.path, root) for d in ds})
         rows.append({"against": against, "rest": rest, "count": len(ds), "files": ", ".join(files)})
     return sorted(rows, key=lambda r: r["against"])
@@ -172,8 +201,12 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
     ids = site.by_id()
     minutes = {pid: b.minutes for pid, b in bodies.items()}
     collections = site.collections()
-    colours = {c.id: colour_of(site, Page(id="x", kind="chapter", path=c.path, title="", body="", body_line=1,
-                                          collection=c.id)) for c in collections}
+    colours = {
+        c.id: colour_of(
+            site, Page(id="x", kind="chapter", path=c.path, title="", body="", body_line=1, collection=c.id)
+        )
+        for c in collections
+    }
     counts = {c.id: len(site.chapters_of(c.id)) for c in collections}
     by_page: dict[str, list[Declared]] = defaultdict(list)
     for d in declared:
@@ -186,8 +219,13 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
     chapters_by = {c.id: site.chapters_of(c.id) for c in collections}
 
     def common(url: str, title: str, description: str = "", has_math: bool = False) -> dict:
-        return {"site": cfg, "root": prefix_for(url), "title": title,
-                "description": description or cfg.description, "has_math": has_math}
+        return {
+            "site": cfg,
+            "root": prefix_for(url),
+            "title": title,
+            "description": description or cfg.description,
+            "has_math": has_math,
+        }
 
     # Chapters, explorations, labs, about.
     for page in site.pages:
@@ -197,13 +235,21 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
         if page.kind == "collection":
             chapters = site.chapters_of(page.id)
             files[url + "index.html"] = env.get_template("collection.html").render(
-                **ctx, page=page, body=body.html, chapters=chapters, minutes=minutes,
-                total_minutes=sum(minutes[c.id] for c in chapters), verified_ids=verified_ids)
+                **ctx,
+                page=page,
+                body=body.html,
+                chapters=chapters,
+                minutes=minutes,
+                total_minutes=sum(minutes[c.id] for c in chapters),
+                verified_ids=verified_ids,
+            )
             continue
         crumbs, prev, nxt = [], None, None
         if page.kind == "chapter":
             coll = ids.get(page.collection or "")
-            shelf = ("Library", "library/") if coll and coll.collection_kind == "book" else ("Series", "series/")
+            shelf = (
+                ("Library", "library/") if coll and coll.collection_kind == "book" else ("Series", "series/")
+            )
             crumbs = [(shelf[0], ctx["root"] + shelf[1])]
             if coll:
                 crumbs.append((coll.title, ctx["root"] + coll.url))
@@ -219,64 +265,136 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
         path_len = len(paths.learning_path(page.id)) - 1
         template = "page.html"
         files[url + "index.html"] = env.get_template(template).render(
-            **ctx, page=page, body=body.html, toc=body.toc if page.kind != "lab" else (),
+            **ctx,
+            page=page,
+            body=body.html,
+            toc=body.toc if page.kind != "lab" else (),
             minutes=body.minutes if page.kind in ("chapter", "exploration") else None,
-            crumbs=crumbs, prev=prev, next=nxt, prereqs=prereqs, leads=paths.leads_to(page.id),
-            path_len=path_len, verified=_verified_rows(by_page.get(page.id, []), repo_root),
-            test_files=sorted({display_path(d.path, repo_root) for d in by_page.get(page.id, [])}))
+            crumbs=crumbs,
+            prev=prev,
+            next=nxt,
+            prereqs=prereqs,
+            leads=paths.leads_to(page.id),
+            path_len=path_len,
+            verified=_verified_rows(by_page.get(page.id, []), repo_root),
+            test_files=sorted({display_path(d.path, repo_root) for d in by_page.get(page.id, [])}),
+        )
         if page.kind == "lab":
-            files[url + "index.html"] = files[url + "index.html"].replace("<body>", '<body class="lab-page">', 1)
+            files[url + "index.html"] = files[url + "index.html"].replace(
+                "<body>", '<body class="lab-page">', 1
+            )
 
     # Home.
     dated = sorted((p for p in readable if p.date), key=lambda p: (p.date, p.title), reverse=True)
     files["index.html"] = env.get_template("home.html").render(
-        **common("", cfg.title), collections=collections, colours=colours, counts=counts,
-        graph=graph_svg(site, ""), labs=sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
+        **common("", cfg.title),
+        collections=collections,
+        colours=colours,
+        counts=counts,
+        graph=graph_svg(site, ""),
+        labs=sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
         explorations=sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
-        latest=dated[:6], minutes=minutes)
+        latest=dated[:6],
+        minutes=minutes,
+    )
 
     listing = env.get_template("list.html")
-    empty = dict(collections=[], pages=[], tags_filter=[], tag_cloud=[], path=[], counts=counts, minutes=minutes,
-                 intro="")
-    files["library/index.html"] = listing.render(**common("library/", "Library"), **{
-        **empty, "collections": [c for c in collections if c.collection_kind == "book"],
-        "intro": "Books: chapters meant to be read in order."})
-    files["series/index.html"] = listing.render(**common("series/", "Series"), **{
-        **empty, "collections": [c for c in collections if c.collection_kind == "series"],
-        "intro": "Series: standalone pieces on a shared theme."})
-    files["labs/index.html"] = listing.render(**common("labs/", "Labs"), **{
-        **empty, "pages": sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
-        "intro": "Interactive labs that run in your browser."})
-    files["explorations/index.html"] = listing.render(**common("explorations/", "Explorations"), **{
-        **empty, "pages": sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
-        "intro": "Long-form guided reads."})
+    empty = dict(
+        collections=[],
+        pages=[],
+        tags_filter=[],
+        tag_cloud=[],
+        path=[],
+        counts=counts,
+        minutes=minutes,
+        intro="",
+    )
+    files["library/index.html"] = listing.render(
+        **common("library/", "Library"),
+        **{
+            **empty,
+            "collections": [c for c in collections if c.collection_kind == "book"],
+            "intro": "Books: chapters meant to be read in order.",
+        },
+    )
+    files["series/index.html"] = listing.render(
+        **common("series/", "Series"),
+        **{
+            **empty,
+            "collections": [c for c in collections if c.collection_kind == "series"],
+            "intro": "Series: standalone pieces on a shared theme.",
+        },
+    )
+    files["labs/index.html"] = listing.render(
+        **common("labs/", "Labs"),
+        **{
+            **empty,
+            "pages": sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
+            "intro": "Interactive labs that run in your browser.",
+        },
+    )
+    files["explorations/index.html"] = listing.render(
+        **common("explorations/", "Explorations"),
+        **{
+            **empty,
+            "pages": sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
+            "intro": "Long-form guided reads.",
+        },
+    )
 
     corder = {c.id: i for i, c in enumerate(collections)}
-    essays = sorted(readable, key=lambda p: ({"chapter": 0, "exploration": 1, "lab": 2}[p.kind],
-                                             corder.get(p.collection or "", 99), p.order, p.title))
+    essays = sorted(
+        readable,
+        key=lambda p: (
+            {"chapter": 0, "exploration": 1, "lab": 2}[p.kind],
+            corder.get(p.collection or "", 99),
+            p.order,
+            p.title,
+        ),
+    )
     tag_counts = Counter(t for p in readable for t in p.tags)
     tags_sorted = sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))
     total = sum(minutes[p.id] for p in essays if p.kind != "lab")
-    files["essays/index.html"] = listing.render(**common("essays/", "Every essay"), **{
-        **empty, "pages": essays, "tags_filter": tags_sorted,
-        "intro": f"All {len(essays)} pages, about {total} minutes of reading. Filter by tag."})
-    files["tags/index.html"] = listing.render(**common("tags/", "Tags"), **{**empty, "tag_cloud": tags_sorted})
+    files["essays/index.html"] = listing.render(
+        **common("essays/", "Every essay"),
+        **{
+            **empty,
+            "pages": essays,
+            "tags_filter": tags_sorted,
+            "intro": f"All {len(essays)} pages, about {total} minutes of reading. Filter by tag.",
+        },
+    )
+    files["tags/index.html"] = listing.render(
+        **common("tags/", "Tags"), **{**empty, "tag_cloud": tags_sorted}
+    )
     for tag, n in tag_counts.items():
         url = f"tags/{slugify(tag)}/"
-        files[url + "index.html"] = listing.render(**common(url, f"Tagged “{tag}”"), **{
-            **empty, "pages": [p for p in essays if tag in p.tags],
-            "intro": f"{n} {'page' if n == 1 else 'pages'} tagged {tag}."})
+        files[url + "index.html"] = listing.render(
+            **common(url, f"Tagged “{tag}”"),
+            **{
+                **empty,
+                "pages": [p for p in essays if tag in p.tags],
+                "intro": f"{n} {'page' if n == 1 else 'pages'} tagged {tag}.",
+            },
+        )
     for page in readable:
         path = paths.learning_path(page.id)
         url = f"paths/{page.id}/"
-        files[url + "index.html"] = listing.render(**common(url, f"Learning path to {page.title}"), **{
-            **empty, "path": path,
-            "intro": f"Everything {page.title} builds on, in reading order: {len(path)} pages, "
-                     f"about {sum(minutes.get(p.id, 1) for p in path)} minutes."})
+        files[url + "index.html"] = listing.render(
+            **common(url, f"Learning path to {page.title}"),
+            **{
+                **empty,
+                "path": path,
+                "intro": f"Everything {page.title} builds on, in reading order: {len(path)} pages, "
+                f"about {sum(minutes.get(p.id, 1) for p in path)} minutes.",
+            },
+        )
 
     files["search/index.html"] = env.get_template("search.html").render(**common("search/", "Search"))
     base_path = urlsplit(cfg.base_url).path or "/"
-    files["404.html"] = env.get_template("notfound.html").render(**{**common("", "Not found"), "root": base_path})
+    files["404.html"] = env.get_template("notfound.html").render(
+        **{**common("", "Not found"), "root": base_path}
+    )
     files["feed.xml"] = atom_feed(site, dated)
     files["sitemap.xml"] = sitemap(site, list(files))
     files["assets/pygments.css"] = pygments_css()
@@ -291,8 +409,9 @@ def pygments_css() -> str:
 
     light = HtmlFormatter(style="default").get_style_defs(":root:not([data-theme=dark]) pre.code")
     dark = HtmlFormatter(style="monokai").get_style_defs(":root[data-theme=dark] pre.code")
-    strip = lambda css: "\n".join(ln for ln in css.splitlines() if "background" not in ln.split("{")[-1]
-                                    or " .hll " in ln)
+    strip = lambda css: "\n".join(
+        ln for ln in css.splitlines() if "background" not in ln.split("{")[-1] or " .hll " in ln
+    )
     return "/* Pygments: default (light) and monokai (dark) */\n" + strip(light) + "\n" + strip(dark) + "\n"
 
 
@@ -307,17 +426,22 @@ def atom_feed(site: Site, dated: list[Page]) -> str:
     for p in dated[:30]:
         link = cfg.base_url + p.url
         entries.append(
-            f"<entry><title>{_xml(p.title)}</title><link href=\"{_xml(link)}\"/><id>{_xml(link)}</id>"
-            f"<updated>{p.date.isoformat()}T00:00:00Z</updated><summary>{_xml(p.summary)}</summary></entry>")
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>{_xml(cfg.title)}</title><subtitle>{_xml(cfg.tagline)}</subtitle>"
-            f'<link href="{_xml(cfg.base_url)}"/><link rel="self" href="{_xml(cfg.base_url)}feed.xml"/>'
-            f"<id>{_xml(cfg.base_url)}</id><updated>{updated}</updated>"
-            f"<author><name>{_xml(cfg.author or cfg.title)}</name></author>" + "".join(entries) + "</feed>\n")
+            f'<entry><title>{_xml(p.title)}</title><link href="{_xml(link)}"/><id>{_xml(link)}</id>'
+            f"<updated>{p.date.isoformat()}T00:00:00Z</updated><summary>{_xml(p.summary)}</summary></entry>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{_xml(cfg.title)}</title><subtitle>{_xml(cfg.tagline)}</subtitle>"
+        f'<link href="{_xml(cfg.base_url)}"/><link rel="self" href="{_xml(cfg.base_url)}feed.xml"/>'
+        f"<id>{_xml(cfg.base_url)}</id><updated>{updated}</updated>"
+        f"<author><name>{_xml(cfg.author or cfg.title)}</name></author>" + "".join(entries) + "</feed>\n"
+    )
 
 
 def sitemap(site: Site, paths: list[str]) -> str:
     urls = sorted(p[: -len("index.html")] for p in paths if p.endswith("index.html"))
     body = "".join(f"<url><loc>{_xml(site.config.base_url + u)}</loc></url>" for u in urls)
-    return ('<?xml version="1.0" encoding="utf-8"?>\n'
-            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n')
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n'
+    )

@@ -28,7 +28,8 @@ RELOAD_JS = """
     if (!box) {
       box = document.createElement("pre");
       box.setAttribute("role", "alert");
-      box.style.cssText = "position:fixed;inset:auto 1rem 1rem 1rem;max-height:45vh;overflow:auto;z-index:99;" +
+      box.style.cssText = "position:fixed;inset:auto 1rem 1rem 1rem;max-height:45vh;overflow:auto;" +
+        "z-index:99;" +
         "background:#2b0b0b;color:#ffd7d7;padding:1rem;border-radius:8px;font-size:13px;white-space:pre-wrap";
       document.body.appendChild(box);
     }
@@ -103,7 +104,9 @@ class Handler(SimpleHTTPRequestHandler):
                     self.wfile.write(b": keep-alive\n\n")
                 else:
                     seen = gen
-                    self.wfile.write(f"event: {kind}\ndata: {json.dumps(data) if data else '{}'}\n\n".encode())
+                    self.wfile.write(
+                        f"event: {kind}\ndata: {json.dumps(data) if data else '{}'}\n\n".encode()
+                    )
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return
@@ -118,8 +121,14 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
         t0 = time.perf_counter()
         try:
             with console.status("building…") as status:
-                result = build_site(site_dir, out_dir, cache_dir=cache_dir, state=state, search=search,
-                                    progress=lambda m: status.update(m))
+                result = build_site(
+                    site_dir,
+                    out_dir,
+                    cache_dir=cache_dir,
+                    state=state,
+                    search=search,
+                    progress=lambda m: status.update(m),
+                )
         except BuildError as exc:
             for p in exc.problems:
                 console.print(str(p), markup=False)
@@ -130,8 +139,10 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
             console.print(str(w), markup=False)
         if result.files_changed or first:
             verb = "built" if first else "rebuilt"
-            console.print(f"{verb} {result.pages} pages in {time.perf_counter() - t0:.2f} s "
-                          f"({result.files_changed} files changed){'' if search else '; search index follows'}")
+            console.print(
+                f"{verb} {result.pages} pages in {time.perf_counter() - t0:.2f} s "
+                f"({result.files_changed} files changed){'' if search else '; search index follows'}"
+            )
             broadcaster.publish("reload")
         return True
 
@@ -139,14 +150,18 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
     try:  # claim the port first: a clear message now beats a traceback after a long build
         server = ThreadingHTTPServer(("127.0.0.1", port), partial(Handler, directory=str(out_dir)))
     except OSError as exc:
-        raise SystemExit(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
-                         f"is another server running? Try --port {port + 1}") from None
+        raise SystemExit(
+            f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+            f"is another server running? Try --port {port + 1}"
+        ) from None
     server.daemon_threads = True
 
     ok = rebuild(first=True)
     if not ok and not out_dir.exists():
-        console.print("[red]The first build failed, so there is nothing to serve yet.[/red] "
-                      "Fix the problems above; the server waits and rebuilds on every save.")
+        console.print(
+            "[red]The first build failed, so there is nothing to serve yet.[/red] "
+            "Fix the problems above; the server waits and rebuilds on every save."
+        )
         out_dir.mkdir(parents=True, exist_ok=True)
 
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -169,8 +184,9 @@ def serve_forever(site_dir: Path, out_dir: Path, port: int, console) -> None:
     try:
         # Edits rebuild at once without re-indexing search; once things are quiet for 1.5 s the
         # search index catches up (a build with no page changes only re-runs the indexer).
-        for changes in watch(*watched, watch_filter=Filter(), debounce=150, step=50,
-                             rust_timeout=1500, yield_on_timeout=True):
+        for changes in watch(
+            *watched, watch_filter=Filter(), debounce=150, step=50, rust_timeout=1500, yield_on_timeout=True
+        ):
             if changes:
                 index_pending = rebuild(search=False) or index_pending
             elif index_pending:

@@ -42,23 +42,42 @@ def validate_site(site: Site, declared: list[Declared]) -> list[Problem]:
         if len(pages) > 1:
             others = ", ".join(display_path(p.path, root) for p in pages)
             for p in pages:
-                problems.append(Problem(display_path(p.path, root), 1,
-                                        f"duplicate page id `{pid}` (also used by: {others}); "
-                                        "rename one of the files"))
+                problems.append(
+                    Problem(
+                        display_path(p.path, root),
+                        1,
+                        f"duplicate page id `{pid}` (also used by: {others}); rename one of the files",
+                    )
+                )
 
     ids = set(seen)
     for page in site.pages:
         for pre in page.prerequisites:
             if pre == page.id:
-                problems.append(Problem(where[page.id], page.line_of("prerequisites"),
-                                        f"`{page.id}` lists itself as a prerequisite"))
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        page.line_of("prerequisites"),
+                        f"`{page.id}` lists itself as a prerequisite",
+                    )
+                )
             elif pre not in ids:
-                problems.append(Problem(where[page.id], page.line_of("prerequisites"),
-                                        f"unknown prerequisite `{pre}`{did_you_mean(pre, ids)}"))
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        page.line_of("prerequisites"),
+                        f"unknown prerequisite `{pre}`{did_you_mean(pre, ids)}",
+                    )
+                )
             elif seen[pre][0].kind in ("collection", "about"):
-                problems.append(Problem(where[page.id], page.line_of("prerequisites"),
-                                        f"prerequisite `{pre}` is a {seen[pre][0].kind} page; "
-                                        "name a chapter, exploration or lab"))
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        page.line_of("prerequisites"),
+                        f"prerequisite `{pre}` is a {seen[pre][0].kind} page; "
+                        "name a chapter, exploration or lab",
+                    )
+                )
 
     graph = prerequisite_graph(site)
     for cycle in nx.simple_cycles(graph):
@@ -67,8 +86,13 @@ def validate_site(site: Site, declared: list[Declared]) -> list[Problem]:
         ordered = cycle[i:] + cycle[:i]
         # the edge into `first` comes from the last node: report it where that prerequisite is declared
         shown = " → ".join(ordered + [first])
-        problems.append(Problem(where[first], seen[first][0].line_of("prerequisites"),
-                                f"prerequisite cycle: {shown} (each page needs the next; remove one link)"))
+        problems.append(
+            Problem(
+                where[first],
+                seen[first][0].line_of("prerequisites"),
+                f"prerequisite cycle: {shown} (each page needs the next; remove one link)",
+            )
+        )
 
     # Chapters in a collection that does not exist are impossible by construction (folder = collection).
     # Verification claims must be backed by a test that declares them.
@@ -76,18 +100,37 @@ def validate_site(site: Site, declared: list[Declared]) -> list[Problem]:
     for d in declared:
         by_page[d.page].append(d)
         if d.page not in ids:
-            problems.append(Problem(display_path(d.path), d.line,
-                                    f"@verifies names page `{d.page}`, which does not exist{did_you_mean(d.page, ids)}"))
+            problems.append(
+                Problem(
+                    display_path(d.path),
+                    d.line,
+                    f"@verifies names page `{d.page}`, which does not exist{did_you_mean(d.page, ids)}",
+                )
+            )
     for page in site.pages:
         for claim in page.verified:
             if site.config.tests is None:
-                problems.append(Problem(where[page.id], page.line_of("verified"),
-                                        f"claims verification against `{claim}` but site.toml names no `tests` "
-                                        "folder to read it from"))
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        page.line_of("verified"),
+                        f"claims verification against `{claim}` but site.toml names no `tests` "
+                        "folder to read it from",
+                    )
+                )
             elif not any(d.against == claim for d in by_page[page.id]):
                 have = sorted({d.against for d in by_page[page.id]})
-                hint = f"; tests declare: {', '.join(have)}" if have else \
-                    f"; add @verifies(\"{page.id}\", against=\"{claim}\", tol=...) to the test that checks it"
-                problems.append(Problem(where[page.id], page.line_of("verified"),
-                                        f"claims verification against `{claim}` but no test declares it{hint}"))
+                hint = (
+                    f"; tests declare: {', '.join(have)}"
+                    if have
+                    else f'; add @verifies("{page.id}", against="{claim}", tol=...) '
+                    "to the test that checks it"
+                )
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        page.line_of("verified"),
+                        f"claims verification against `{claim}` but no test declares it{hint}",
+                    )
+                )
     return problems

@@ -54,7 +54,9 @@ def _is_verifies(call: ast.expr) -> bool:
     if not isinstance(call, ast.Call):
         return False
     f = call.func
-    return (isinstance(f, ast.Name) and f.id == "verifies") or (isinstance(f, ast.Attribute) and f.attr == "verifies")
+    return (isinstance(f, ast.Name) and f.id == "verifies") or (
+        isinstance(f, ast.Attribute) and f.attr == "verifies"
+    )
 
 
 _MISSING = object()
@@ -91,7 +93,9 @@ def scan_tests(folder: Path | None) -> tuple[list[Declared], list[Problem]]:
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         except SyntaxError as exc:
-            problems.append(Problem(display_path(path), exc.lineno or 1, f"cannot parse test file: {exc.msg}"))
+            problems.append(
+                Problem(display_path(path), exc.lineno or 1, f"cannot parse test file: {exc.msg}")
+            )
             continue
         constants = _constants(tree)
         for node in ast.walk(tree):
@@ -105,12 +109,25 @@ def scan_tests(folder: Path | None) -> tuple[list[Declared], list[Problem]]:
                 values = {k: _value(v, constants) for k, v in args.items()}
                 bad = [k for k, v in values.items() if v is _MISSING]
                 if bad or "page" not in values or "against" not in values:
-                    problems.append(Problem(
-                        display_path(path), dec.lineno,
-                        f"@verifies in {node.name}: arguments must be literals or module-level constants "
-                        f"(page, against=..., tol=..., note=...); could not read: {', '.join(bad) or 'page/against'}"))
+                    problems.append(
+                        Problem(
+                            display_path(path),
+                            dec.lineno,
+                            f"@verifies in {node.name}: arguments must be literals or module-level constants "
+                            "(page, against=..., tol=..., note=...); "
+                            f"could not read: {', '.join(bad) or 'page/against'}",
+                        )
+                    )
                     continue
-                found.append(Declared(page=str(values["page"]), against=str(values["against"]),
-                                      tol=values.get("tol"), note=values.get("note"),
-                                      path=path, line=dec.lineno, test=node.name))
+                found.append(
+                    Declared(
+                        page=str(values["page"]),
+                        against=str(values["against"]),
+                        tol=values.get("tol"),
+                        note=values.get("note"),
+                        path=path,
+                        line=dec.lineno,
+                        test=node.name,
+                    )
+                )
     return found, problems

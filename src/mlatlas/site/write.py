@@ -42,7 +42,12 @@ def asset_files(site: Site, media: set[tuple[Path, str]]) -> dict[str, Path]:
     if labs.is_dir():
         for f in labs.rglob("*"):
             rel = f.relative_to(labs).as_posix()
-            if f.is_file() and ".test." not in f.name and "node_modules" not in rel and not f.name.endswith(".md"):
+            if (
+                f.is_file()
+                and ".test." not in f.name
+                and "node_modules" not in rel
+                and not f.name.endswith(".md")
+            ):
                 out[f"labs/{rel}"] = f
     for src, url in media:
         out[url] = src
@@ -51,11 +56,13 @@ def asset_files(site: Site, media: set[tuple[Path, str]]) -> dict[str, Path]:
 
 def _link_tree(src: Path, dst: Path) -> None:
     """Copy a tree by hard links (falls back to copies across filesystems)."""
+
     def link(s, d):
         try:
             os.link(s, d)
         except OSError:
             shutil.copy2(s, d)
+
     shutil.copytree(src, dst, copy_function=link, dirs_exist_ok=False)
 
 
@@ -66,8 +73,14 @@ def _put(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def write_site(site: Site, files: dict[str, str], media: set[tuple[Path, str]], out_dir: Path,
-               cache_dir: Path | None, search: bool = True) -> int:
+def write_site(
+    site: Site,
+    files: dict[str, str],
+    media: set[tuple[Path, str]],
+    out_dir: Path,
+    cache_dir: Path | None,
+    search: bool = True,
+) -> int:
     """Write the site into `out_dir` atomically. Returns the number of files written or changed."""
     out_dir = out_dir.resolve()
     staging = out_dir.with_name(f".{out_dir.name}.staging")
@@ -117,7 +130,9 @@ def write_site(site: Site, files: dict[str, str], media: set[tuple[Path, str]], 
             stale.unlink()
     # Search index: rebuilt when the set of HTML pages differs from the one last indexed. With
     # search=False (the dev server's fast path) the previous index is kept until an indexed build.
-    html_sig = _digest("".join(f"{k}:{v}\n" for k, v in sorted(new_manifest.items()) if k.endswith(".html")).encode())
+    html_sig = _digest(
+        "".join(f"{k}:{v}\n" for k, v in sorted(new_manifest.items()) if k.endswith(".html")).encode()
+    )
     indexed = manifest.get("__search__")
     if search and (indexed != html_sig or not (staging / "pagefind").exists()):
         index_search(staging)
@@ -156,7 +171,11 @@ def index_search(site_dir: Path) -> None:
     target = site_dir / "pagefind"
     if target.exists():
         shutil.rmtree(target)  # fresh files: never write through links shared with the live output
-    proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"pagefind failed to index the site: {proc.stderr.strip() or proc.stdout.strip()}")
