@@ -33,27 +33,53 @@ class SymbolError(ValueError):
     pass
 
 
-def module_file(module: str) -> Path:
-    """The .py file of `module`, found without executing it (parents may be imported)."""
+_FOUND: dict[str, Path] = {}
+
+
+def _locate(module: str) -> Path | None:
+    """The file of `module`, found on disk without importing anything (not even its parents,
+    which may import torch): the top-level package's locations, then one folder per dotted part."""
+    if module in _FOUND and _FOUND[module].exists():
+        return _FOUND[module]
+    parts = module.split(".")
     try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError) as exc:
-        raise SymbolError(f"cannot find module `{module}`: {exc}") from None
-    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-        parent = module.rsplit(".", 1)[0] if "." in module else None
-        hint = ""
-        if parent:
-            try:
-                pspec = importlib.util.find_spec(parent)
-                if pspec and pspec.submodule_search_locations:
-                    names = [
-                        p.stem for loc in pspec.submodule_search_locations for p in Path(loc).glob("*.py")
-                    ]
-                    hint = did_you_mean(module.rsplit(".", 1)[1], names)
-            except (ImportError, ValueError):
-                pass
-        raise SymbolError(f"no Python module `{module}`{hint}")
-    return Path(spec.origin)
+        spec = importlib.util.find_spec(parts[0])  # a top-level name is located, not imported
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if len(parts) == 1:
+        found = Path(spec.origin) if spec.origin and spec.origin.endswith(".py") else None
+    else:
+        found = None
+        for location in spec.submodule_search_locations or []:
+            base = Path(location).joinpath(*parts[1:])
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate.is_file():
+                    found = candidate
+                    break
+            if found:
+                break
+    if found is not None:
+        _FOUND[module] = found
+    return found
+
+
+def module_file(module: str) -> Path:
+    """The .py file of `module`, found without executing it."""
+    path = _locate(module)
+    if path is not None:
+        return path
+    parent, _, leaf = module.rpartition(".")
+    hint = ""
+    if parent:
+        ppath = _locate(parent)
+        if ppath is not None and ppath.name == "__init__.py":
+            names = [p.stem for p in ppath.parent.glob("*.py")] + [
+                d.name for d in ppath.parent.iterdir() if (d / "__init__.py").exists()
+            ]
+            hint = did_you_mean(leaf, names)
+    raise SymbolError(f"no Python module `{module}`{hint}")
 
 
 @lru_cache(maxsize=512)

@@ -32,6 +32,11 @@ FIGURE_FORMAT_VERSION = "1"
 
 def _imports(path: Path, module: str) -> set[str]:
     """Names of modules imported by the file (absolute names; relative imports resolved)."""
+    return _imports_cached(path, module, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=2048)
+def _imports_cached(path: Path, module: str, mtime_ns: int) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     out: set[str] = set()
@@ -51,7 +56,6 @@ def _imports(path: Path, module: str) -> set[str]:
     return out
 
 
-@lru_cache(maxsize=1024)
 def _file_of(module: str) -> Path | None:
     try:
         return module_file(module)
