@@ -42,6 +42,7 @@ class TrainConfig:
     eval_every: int = 100
     eval_batches: int = 4
     corpus_lines: int = 20_000
+    lookup_fraction: float = 0.5  # share of corpus lines that are in-context lookups
     seed: int = 0
     max_seconds: float = 200.0  # stop early on a slow machine so the demo stays under 5 minutes
 
@@ -183,7 +184,9 @@ def run(save: str | Path | None = None, train_config: TrainConfig | None = None)
     """Train, sample and measure in-context accuracy; optionally save the record as JSON."""
     model_cfg, train_cfg = default_configs()
     train_cfg = train_config or train_cfg
-    text = make_corpus(np.random.default_rng(train_cfg.seed), train_cfg.corpus_lines)
+    text = make_corpus(
+        np.random.default_rng(train_cfg.seed), train_cfg.corpus_lines, train_cfg.lookup_fraction
+    )
     result = train_gpt(model_cfg, train_cfg, text)
     icl = in_context_accuracy(result.model, np.random.default_rng(123))
     record = {
