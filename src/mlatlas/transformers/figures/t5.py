@@ -20,6 +20,7 @@ def relative_buckets():
         b = t5_relative_position_bucket(rel, bidirectional=bidirectional, num_buckets=32, max_distance=128)
         if not bidirectional:
             b = b.float().masked_fill(rel > 0, float("nan"))  # future keys are masked anyway
+        b = b.numpy()
         im = ax.imshow(b, cmap="viridis", interpolation="nearest")
         ax.set_title(title)
         ax.set_xlabel("key position j")
