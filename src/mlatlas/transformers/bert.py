@@ -275,7 +275,7 @@ def pretrain(
 
 
 def demo(save: str | Path | None = None) -> None:
-    """`mlatlas run bert`: a tiny masked-LM pretraining run (about a minute on a laptop CPU)."""
+    """`mlatlas run bert`: a tiny masked-LM pretraining run (seconds on a CPU)."""
     rec = pretrain()
     for h in rec["history"]:
         print(
