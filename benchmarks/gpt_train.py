@@ -8,6 +8,8 @@ Measures, in the same run:
    nanoGPT "baby" config (4 layers, 4 heads, width 128, block 64, batch 12),
 3. the same model with attention replaced by torch's fused scaled_dot_product_attention (reference),
 4. both again with dropout 0.1, to show what dropout costs each.
+The four configurations take turns (a few steps each, round after round) and each reports its
+median step time, so load from other processes on a shared machine hits them alike.
 
 MFU = (6·N + 12·L·T·C) FLOPs per token × tokens/s ÷ measured peak (the PaLM / nanoGPT estimate; N
 excludes the position table). Ratios are printed; timings on a shared machine are noisy.
@@ -41,22 +43,47 @@ def flops_per_token(model: GPT) -> float:
     return 6 * n + 12 * cfg.n_layer * cfg.block_size * cfg.n_embd
 
 
-def time_training(model: GPT, batch: int, steps: int, warmup: int = 5) -> float:
-    """Median seconds per training step (forward, backward, AdamW)."""
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    x = torch.randint(0, model.config.vocab_size, (batch, model.config.block_size))
-    model.train()
-    times = []
-    for i in range(warmup + steps):
-        t = time.perf_counter()
-        _, loss = model(x, x)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if i >= warmup:
-            times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2]
+class Trainer:
+    """One model, its AdamW and a fixed batch; ``step()`` times one training step (forward, backward,
+    AdamW) with ``attention`` swapped in as the kernel the MHA module calls."""
+
+    def __init__(self, model: GPT, batch: int, attention):
+        self.model, self.attention = model, attention
+        self.opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        self.x = torch.randint(0, model.config.vocab_size, (batch, model.config.block_size))
+        self.times: list[float] = []
+        model.train()
+
+    def step(self, record: bool = True) -> None:
+        saved = mha_module.scaled_dot_product_attention
+        mha_module.scaled_dot_product_attention = self.attention  # swap the kernel the MHA module calls
+        try:
+            t = time.perf_counter()
+            _, loss = self.model(self.x, self.x)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            if record:
+                self.times.append(time.perf_counter() - t)
+        finally:
+            mha_module.scaled_dot_product_attention = saved
+
+    def median(self) -> float:
+        times = sorted(self.times)
+        return times[len(times) // 2]
+
+
+def time_interleaved(trainers: dict, steps: int, warmup: int = 5, per_round: int = 3) -> dict:
+    """Median seconds per step for each trainer. The trainers take turns, ``per_round`` steps each, so
+    a busy moment on a shared machine slows all of them alike instead of one configuration."""
+    for tr in trainers.values():
+        for _ in range(warmup):
+            tr.step(record=False)
+    for _ in range(max(1, steps // per_round)):
+        for tr in trainers.values():
+            for _ in range(per_round):
+                tr.step()
+    return {key: tr.median() for key, tr in trainers.items()}
 
 
 def torch_sdpa(q, k, v, *, attn_mask=None, is_causal=False, scale=None, dropout_p=0.0):
@@ -75,19 +102,21 @@ def main() -> None:
     torch.manual_seed(0)
     peak = matmul_peak()
     batch = 12
-    results = {}
-    ours_attention = mha_module.scaled_dot_product_attention
+    trainers = {}
     for dropout in (0.0, 0.1):
-        for name, attention in (("ours", ours_attention), ("torch SDPA", torch_sdpa)):
-            mha_module.scaled_dot_product_attention = attention  # swap the kernel the MHA module calls
-            try:
-                model = GPT(
-                    GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=dropout)
-                )
-                sec = time_training(model, batch, args.steps)
-            finally:
-                mha_module.scaled_dot_product_attention = ours_attention
-            results[(name, dropout)] = (sec, flops_per_token(model) * batch * model.config.block_size / sec)
+        for name, attention in (
+            ("ours", mha_module.scaled_dot_product_attention),
+            ("torch SDPA", torch_sdpa),
+        ):
+            torch.manual_seed(0)  # the same initial weights for every configuration
+            model = GPT(
+                GPTConfig(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=dropout)
+            )
+            trainers[(name, dropout)] = Trainer(model, batch, attention)
+    seconds = time_interleaved(trainers, args.steps)
+    results = {
+        key: (sec, flops_per_token(trainers[key].model) * batch * 64 / sec) for key, sec in seconds.items()
+    }
     # The peak is the best of two measurements, before and after, so a busy moment cannot inflate MFU.
     peak = max(peak, matmul_peak())
     print(f"threads {torch.get_num_threads()}, float32 matmul peak {peak / 1e9:.1f} GFLOP/s")

@@ -175,3 +175,21 @@ def test_dropout_keeps_expectation():
     torch.testing.assert_close(
         outs.mean(0, keepdim=True), scaled_dot_product_attention(q, k, v), rtol=0, atol=0.1
     )
+
+
+def test_dropout_keep_rate_and_scaling():
+    """Inverted dropout on the weights: each weight is kept with probability 1 - p and scaled by
+    1 / (1 - p), else zeroed, like F.dropout. Uniform weights (q = 0) and v = I expose A' directly."""
+    p, t_k, n = 0.3, 50, 200  # 10,000 Bernoulli(0.7) draws: keep-rate standard error 0.0046
+    q = torch.zeros(n, 1, 1, 4, dtype=torch.float64)
+    k = torch.randn(n, 1, t_k, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    v = torch.eye(t_k, dtype=torch.float64).expand(n, 1, t_k, t_k)
+    torch.manual_seed(0)
+    dropped = scaled_dot_product_attention(q, k, v, dropout_p=p)  # (n, 1, 1, T_k): the weights A'
+    kept = dropped != 0
+    scaled = torch.full_like(dropped, 1.0 / t_k / (1.0 - p))  # A_ij / (1 - p) with A_ij = 1 / T_k
+    torch.testing.assert_close(dropped[kept], scaled[kept], rtol=1e-12, atol=0)
+    keep_rate = kept.double().mean().item()
+    assert abs(keep_rate - (1 - p)) < 4 * math.sqrt(p * (1 - p) / kept.numel())  # 4 standard errors
+    row_keep = kept.double().mean(dim=(0, 1, 2))  # per-key keep rate: no key is favoured
+    assert (row_keep - (1 - p)).abs().max() < 5 * math.sqrt(p * (1 - p) / n)
