@@ -110,3 +110,13 @@ def test_pages_work_without_javascript(browser, atlas_url):
     page.locator('.topic-graph a.node[data-id="cross-entropy"]').click()
     assert page.url.endswith("/foundations/cross-entropy/")
     ctx.close()
+
+
+@pytest.mark.parametrize("path", ["", "stochastic/sinkhorn/", "essays/"])
+def test_phone_width_has_no_sideways_scroll(browser, atlas_url, path):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(atlas_url + path, wait_until="networkidle")
+    # Wide content (code, the graph, tables) scrolls inside its own box; the page itself must not.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    ctx.close()
