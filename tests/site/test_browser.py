@@ -39,6 +39,8 @@ def test_search_finds_a_chapter_by_a_word_in_its_body(page_watch, atlas_url, scr
     titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
     screenshot(page, "search")
     assert any("neural network" in t.lower() for t in titles), titles
+    # math is indexed as the reader sees it, not as TeX source
+    assert "\\" not in page.locator(".pagefind-ui__results").inner_text()
     assert page.console_errors == [] and page.foreign_requests == []
 
 

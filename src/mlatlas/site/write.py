@@ -21,6 +21,7 @@ from .mathrender import katex_dist
 from .model import Site
 
 STATIC = Path(__file__).parent / "static"
+SEARCH_INDEX_VERSION = "2"  # bump when the indexer's options change
 
 
 def _digest(data: bytes) -> str:
@@ -131,7 +132,8 @@ def write_site(
     # Search index: rebuilt when the set of HTML pages differs from the one last indexed. With
     # search=False (the dev server's fast path) the previous index is kept until an indexed build.
     html_sig = _digest(
-        "".join(f"{k}:{v}\n" for k, v in sorted(new_manifest.items()) if k.endswith(".html")).encode()
+        SEARCH_INDEX_VERSION.encode()
+        + "".join(f"{k}:{v}\n" for k, v in sorted(new_manifest.items()) if k.endswith(".html")).encode()
     )
     indexed = manifest.get("__search__")
     if search and (indexed != html_sig or not (staging / "pagefind").exists()):
@@ -172,7 +174,19 @@ def index_search(site_dir: Path) -> None:
     if target.exists():
         shutil.rmtree(target)  # fresh files: never write through links shared with the live output
     proc = subprocess.run(
-        [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent"],
+        [
+            sys.executable,
+            "-m",
+            "pagefind",
+            "--site",
+            str(site_dir),
+            "--silent",
+            # math is indexed once, as the reader sees it (not its TeX source and MathML copy)
+            "--exclude-selectors",
+            ".katex-mathml",
+            "--exclude-selectors",
+            ".header-anchor",
+        ],
         capture_output=True,
         text=True,
         check=False,
