@@ -96,26 +96,14 @@ def build_site(
     problems += validate_site(site, declared)
 
     say(f"rendering {len(site.pages)} pages")
-    used: dict[str, Draft] = {}
-
-    class Tracking(dict):
-        def get(self, key, default=None):
-            v = state.drafts.get(key, default)
-            if v is not None:
-                used[key] = v
-            return v
-
-        def __setitem__(self, key, value):
-            used[key] = value
-            state.drafts[key] = value
 
     def fig_progress(target: str, done: int, total: int) -> None:
         say(f"figure {done}/{total}: {target}")
 
-    bodies, render_problems = render_bodies(site, Tracking(), cache_dir, fig_progress)
+    # Rendering replaces the draft cache with the drafts this build used (stale ones drop out).
+    bodies, render_problems = render_bodies(site, state.drafts, cache_dir, fig_progress)
     problems += render_problems
-    state.drafts = used
-    _save_drafts(cache_dir, used)
+    _save_drafts(cache_dir, state.drafts)
 
     errors = [p for p in problems if p.severity == "error"]
     warnings = tuple(sorted(p for p in problems if p.severity != "error"))

@@ -131,12 +131,14 @@ def layout(site: Site) -> Layout:
     return Layout(positions, widths, x - COL_GAP + 10, height)
 
 
-def colour_of(site: Site, page: Page) -> str:
-    if page.kind in OTHER:
-        return OTHER[page.kind]
+def collection_colour(site: Site, collection_id: str | None) -> str:
     order = [c.id for c in site.collections()]
-    i = order.index(page.collection) if page.collection in order else len(COLLECTION_COLOURS) - 1
+    i = order.index(collection_id) if collection_id in order else len(COLLECTION_COLOURS) - 1
     return COLLECTION_COLOURS[i % len(COLLECTION_COLOURS)]
+
+
+def colour_of(site: Site, page: Page) -> str:
+    return OTHER[page.kind] if page.kind in OTHER else collection_colour(site, page.collection)
 
 
 def graph_svg(site: Site, prefix: str, highlight: set[str] | None = None) -> str:

@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from . import figures as figures_mod
 from .code import source_digest
-from .graph import Paths, colour_of, graph_svg
+from .graph import Paths, collection_colour, graph_svg
 from .markdown import Draft, LinkContext, fill, make_parser, render_body, slugify
 from .mathrender import MathCache, render_formulas
 from .model import Page, Site
@@ -80,6 +80,7 @@ def render_bodies(
     package_root = Path(__file__).resolve().parents[2]  # .../src
     problems: list[Problem] = []
     drafts: dict[str, Draft] = {}
+    used: dict[str, Draft] = {}
     for page in site.pages:
         key = draft_key(page, signature)
         draft = draft_cache.get(key)
@@ -92,8 +93,10 @@ def render_bodies(
                 package_root=package_root,
             )
             draft = render_body(md, page.body, page.body_line - 1, ctx)
-            draft_cache[key] = draft
+        used[key] = draft
         drafts[page.id] = draft
+    draft_cache.clear()
+    draft_cache.update(used)
     where = {p.id: display_path(p.path, root) for p in site.pages}
 
     # Math: every formula of every page in one KaTeX run.
@@ -201,12 +204,7 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
     ids = site.by_id()
     minutes = {pid: b.minutes for pid, b in bodies.items()}
     collections = site.collections()
-    colours = {
-        c.id: colour_of(
-            site, Page(id="x", kind="chapter", path=c.path, title="", body="", body_line=1, collection=c.id)
-        )
-        for c in collections
-    }
+    colours = {c.id: collection_colour(site, c.id) for c in collections}
     counts = {c.id: len(site.chapters_of(c.id)) for c in collections}
     by_page: dict[str, list[Declared]] = defaultdict(list)
     for d in declared:
