@@ -110,7 +110,8 @@ def run(n: int, math: bool) -> None:
         # Cold without the search index, to separate our pipeline from pagefind.
         shutil.rmtree(out)
         shutil.rmtree(cache / "figures", ignore_errors=True)
-        (cache / "manifest.json").unlink()
+        for manifest in cache.glob("manifest-*.json"):
+            manifest.unlink()
         state2 = BuildState()
         t0 = time.perf_counter()
         build_site(src, out, cache_dir=cache, state=state2, search=False)

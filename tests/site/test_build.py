@@ -226,3 +226,14 @@ def test_every_planted_mistake_is_reported(tmp_path):
         assert fragment in text, fragment
     assert len(err.value.problems) == len(expected)
     assert not (tmp_path / "out").exists()
+
+
+def test_one_cache_serving_two_output_folders_never_leaves_a_stale_page(good_site, tmp_path):
+    cache = tmp_path / "cache"
+    a, b = tmp_path / "a", tmp_path / "b"
+    build(good_site, a, cache)
+    chapter = good_site / "collections/basics/second.md"
+    chapter.write_text(chapter.read_text().replace("Done.", "Done, edited between builds."))
+    build(good_site, b, cache)
+    build(good_site, a, cache)
+    assert "edited between builds" in (a / "basics/second/index.html").read_text()

@@ -89,7 +89,9 @@ def write_site(
     for leftover in [staging, *out_dir.parent.glob(f".{out_dir.name}.old-*")]:
         if leftover.exists() and (leftover == staging or not _removing(leftover)):
             shutil.rmtree(leftover, ignore_errors=True)
-    manifest_path = cache_dir / "manifest.json" if cache_dir else None
+    # What was last written into *this* output folder (one cache may serve several output folders).
+    out_key = _digest(str(out_dir).encode())[:12]
+    manifest_path = cache_dir / f"manifest-{out_key}.json" if cache_dir else None
     manifest: dict[str, str] = {}
     if out_dir.exists() and manifest_path is not None and manifest_path.exists():
         try:
