@@ -93,7 +93,8 @@ def render_bodies(
                 package_root=package_root,
             )
             draft = render_body(md, page.body, page.body_line - 1, ctx)
-        used[key] = draft
+        if not draft.problems:  # a page with problems is re-read next time (e.g. a missing file appears)
+            used[key] = draft
         drafts[page.id] = draft
     draft_cache.clear()
     draft_cache.update(used)
