@@ -12,6 +12,7 @@ of them, so the previous output stays untouched.
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
 from collections.abc import Callable
@@ -62,7 +63,7 @@ def _save_drafts(cache_dir: Path | None, drafts: dict[str, Draft]) -> None:
     if cache_dir is None:
         return
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache_dir / "drafts.tmp"
+    tmp = cache_dir / f"drafts.{os.getpid()}.tmp"  # two builds may share one cache
     with tmp.open("wb") as f:
         pickle.dump(drafts, f, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(cache_dir / f"drafts-v{ENGINE_VERSION}.pickle")

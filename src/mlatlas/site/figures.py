@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import io
 import multiprocessing
+import os
 import re
 import traceback
 from collections.abc import Callable
@@ -169,7 +170,9 @@ def render_figures(
             out[target] = (svg, err)
             if err is None and cache_dir is not None:
                 cache_dir.mkdir(parents=True, exist_ok=True)
-                (cache_dir / f"{todo[target]}.svg").write_text(svg, encoding="utf-8")
+                tmp = cache_dir / f"{todo[target]}.{os.getpid()}.tmp"  # atomic: builds may share a cache
+                tmp.write_text(svg, encoding="utf-8")
+                tmp.replace(cache_dir / f"{todo[target]}.svg")
             if progress:
                 progress(target)
     return out
