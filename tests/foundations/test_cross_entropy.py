@@ -33,9 +33,13 @@ CASES = list(itertools.product([0.0, 0.1, 0.35], [None, "w"], ["mean", "sum", "n
 
 
 @pytest.mark.parametrize("label_smoothing, weighted, reduction, kind", CASES)
-@verifies("cross-entropy", against="torch.nn.functional.cross_entropy", tol=TOL,
-          note="float64; label smoothing 0 / 0.1 / 0.35, class weights, ignore_index, 3 reductions, "
-               "label and probability targets; loss and gradient")
+@verifies(
+    "cross-entropy",
+    against="torch.nn.functional.cross_entropy",
+    tol=TOL,
+    note="float64; label smoothing 0 / 0.1 / 0.35, class weights, ignore_index, 3 reductions, "
+    "label and probability targets; loss and gradient",
+)
 def test_loss_and_gradient_match_torch(label_smoothing, weighted, reduction, kind):
     logits, labels, probs, weight = data()
     target = labels if kind == "labels" else probs
@@ -53,8 +57,12 @@ def test_loss_and_gradient_match_torch(label_smoothing, weighted, reduction, kin
 @verifies("cross-entropy", against="torch.nn.functional.cross_entropy", tol=TOL32, note="float32")
 def test_matches_torch_float32():
     logits, labels, _, _ = data(torch.float32, seed=1)
-    torch.testing.assert_close(cross_entropy(logits, labels, label_smoothing=0.1),
-                               F.cross_entropy(logits, labels, label_smoothing=0.1), rtol=TOL32, atol=TOL32)
+    torch.testing.assert_close(
+        cross_entropy(logits, labels, label_smoothing=0.1),
+        F.cross_entropy(logits, labels, label_smoothing=0.1),
+        rtol=TOL32,
+        atol=TOL32,
+    )
 
 
 @verifies("cross-entropy", against="gradient p - y", tol=TOL, note="float64, one-hot targets, mean over B")
@@ -66,8 +74,12 @@ def test_gradient_is_p_minus_y():
     torch.testing.assert_close(cross_entropy_grad(logits, labels), (p - y) / B, rtol=TOL, atol=TOL)
     # with label smoothing the target is simply the smoothed distribution
     eps = 0.2
-    torch.testing.assert_close(cross_entropy_grad(logits, labels, label_smoothing=eps),
-                               (p - ((1 - eps) * y + eps / K)) / B, rtol=TOL, atol=TOL)
+    torch.testing.assert_close(
+        cross_entropy_grad(logits, labels, label_smoothing=eps),
+        (p - ((1 - eps) * y + eps / K)) / B,
+        rtol=TOL,
+        atol=TOL,
+    )
 
 
 @settings(max_examples=25, deadline=None)
@@ -84,8 +96,9 @@ def test_cross_entropy_is_entropy_plus_kl(eps, k, shift):
     kl = (qs * (qs.log() - p.log())).sum(-1)
     torch.testing.assert_close(ce, h + kl, rtol=1e-10, atol=1e-10)
     assert torch.all(kl >= -1e-12)
-    torch.testing.assert_close(cross_entropy(logits + shift, q, label_smoothing=eps, reduction="none"), ce,
-                               rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(
+        cross_entropy(logits + shift, q, label_smoothing=eps, reduction="none"), ce, rtol=1e-10, atol=1e-10
+    )
 
 
 def test_label_smoothing_has_a_finite_optimum():
@@ -98,8 +111,9 @@ def test_label_smoothing_has_a_finite_optimum():
         z[0, 0] = m
         return cross_entropy(z, torch.tensor([0]), label_smoothing=eps)
 
-    g = cross_entropy_grad(torch.tensor([[gap, 0, 0, 0, 0]], dtype=torch.float64), torch.tensor([0]),
-                           label_smoothing=eps)
+    g = cross_entropy_grad(
+        torch.tensor([[gap, 0, 0, 0, 0]], dtype=torch.float64), torch.tensor([0]), label_smoothing=eps
+    )
     torch.testing.assert_close(g, torch.zeros(1, K, dtype=torch.float64), rtol=0, atol=1e-12)
     assert loss_at(gap) < loss_at(gap - 0.5) and loss_at(gap) < loss_at(gap + 0.5)
     assert optimal_logit_gap(K, 0.0) == math.inf
@@ -109,6 +123,50 @@ def test_extreme_logits_stay_finite():
     z = torch.tensor([[1000.0, -1000.0, 0.0]], dtype=torch.float64)
     np.testing.assert_allclose(cross_entropy(z, torch.tensor([1])).item(), 2000.0, rtol=TOL)
     torch.testing.assert_close(cross_entropy(z, torch.tensor([1])), F.cross_entropy(z, torch.tensor([1])))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+@verifies(
+    "cross-entropy",
+    against="torch.nn.functional.cross_entropy",
+    tol=TOL,
+    note="float64, -inf logits (a masked class, a padded vocabulary), 3 reductions, with and "
+    "without label smoothing; loss and gradient finite",
+)
+def test_minus_infinity_logits_match_torch(reduction, label_smoothing):
+    # A -inf logit has log p = -inf; a zero target weight must contribute 0, not 0 * (-inf) = nan.
+    z = torch.tensor(
+        [[2.0, -math.inf, 0.5, 1.0], [-math.inf, 0.3, -1.0, -math.inf], [0.1, 0.2, 0.3, 0.4]],
+        dtype=torch.float64,
+    )
+    y = torch.tensor([0, 1, 3])
+    kwargs = dict(reduction=reduction)
+    if label_smoothing:  # smoothing puts mass on every class: keep -inf only in the ignored row
+        z[0, 1], y = 0.7, torch.tensor([0, -100, 3])
+        kwargs["label_smoothing"] = label_smoothing
+    ref_z = z.clone().requires_grad_(True)
+    ref = F.cross_entropy(ref_z, y, **kwargs)
+    ours = cross_entropy(z, y, **kwargs)
+    assert torch.isfinite(ours).all()
+    torch.testing.assert_close(ours, ref.detach(), rtol=TOL, atol=TOL)
+    if reduction != "none":
+        ref.backward()
+        torch.testing.assert_close(cross_entropy_grad(z, y, **kwargs), ref_z.grad, rtol=TOL, atol=TOL)
+
+
+@verifies(
+    "cross-entropy",
+    against="torch.nn.functional.cross_entropy",
+    tol=TOL32,
+    note="float32 with logits near +-1e4 (log-softmax subtracts the max before adding log-sum)",
+)
+def test_float32_with_large_logits_matches_torch():
+    z = torch.tensor([[1e4, 1e4 - 3.0, 1e4 - 3.5], [-1e4, -1e4 + 0.7, -1e4 - 2.0]], dtype=torch.float32)
+    y = torch.tensor([1, 0])
+    torch.testing.assert_close(
+        cross_entropy(z, y, reduction="none"), F.cross_entropy(z, y, reduction="none"), rtol=TOL32, atol=TOL32
+    )
 
 
 def test_bad_input_is_rejected():

@@ -38,10 +38,12 @@ def test_matches_torch_softmax_float64():
     z = 5 * torch.randn(3, 4, 6, generator=g, dtype=torch.float64)
     for dim in (0, 1, 2, -1):
         for T in (0.1, 0.5, 1.0, 3.0, 10.0):
-            torch.testing.assert_close(softmax(z, dim=dim, temperature=T), torch.softmax(z / T, dim=dim),
-                                       rtol=TOL, atol=TOL)
-            torch.testing.assert_close(log_softmax(z, dim=dim, temperature=T),
-                                       torch.log_softmax(z / T, dim=dim), rtol=TOL, atol=TOL)
+            torch.testing.assert_close(
+                softmax(z, dim=dim, temperature=T), torch.softmax(z / T, dim=dim), rtol=TOL, atol=TOL
+            )
+            torch.testing.assert_close(
+                log_softmax(z, dim=dim, temperature=T), torch.log_softmax(z / T, dim=dim), rtol=TOL, atol=TOL
+            )
 
 
 @verifies("softmax", against="torch.softmax", tol=TOL32, note="float32")
@@ -61,8 +63,9 @@ def test_stable_where_the_naive_formula_overflows():
     z = torch.tensor([1000.0, 999.0, 0.0], dtype=torch.float64)
     assert torch.isnan(naive_softmax(z)).any()  # exp(1000) = inf, inf / inf = nan
     torch.testing.assert_close(softmax(z), torch.softmax(z, dim=-1), rtol=TOL, atol=TOL)
-    torch.testing.assert_close(softmax(z)[0], torch.tensor(1 / (1 + math.exp(-1)), dtype=torch.float64),
-                               rtol=TOL, atol=TOL)
+    torch.testing.assert_close(
+        softmax(z)[0], torch.tensor(1 / (1 + math.exp(-1)), dtype=torch.float64), rtol=TOL, atol=TOL
+    )
 
 
 def test_minus_infinity_is_a_mask():
@@ -71,16 +74,36 @@ def test_minus_infinity_is_a_mask():
     torch.testing.assert_close(softmax(z), expected, rtol=0, atol=0)
 
 
+@verifies(
+    "softmax",
+    against="torch.log_softmax",
+    tol=TOL32,
+    note="float32 with a largest logit of +-1e4: (s - m) - log sum, not s - (m + log sum)",
+)
+def test_log_softmax_float32_with_a_large_largest_logit():
+    # Adding m and log-sum first rounds to float32's spacing near 1e4 (~1e-3), so s - (m + log sum)
+    # can be one ulp of 1e4 off; subtracting m first keeps the small numbers small.
+    z = torch.tensor([[1e4, 1e4 - 3.0, 1e4 - 3.5], [-1e4, -1e4 + 0.7, -1e4 - 2.0]], dtype=torch.float32)
+    exact = torch.log_softmax(z.double(), dim=-1).float()
+    torch.testing.assert_close(log_softmax(z), torch.log_softmax(z, dim=-1), rtol=TOL32, atol=TOL32)
+    torch.testing.assert_close(log_softmax(z), exact, rtol=TOL32, atol=TOL32)
+
+
 @settings(max_examples=25, deadline=None)
 @given(logit_rows)
-@verifies("softmax", against="sums to 1 and shift invariance", tol=PROP_TOL,
-          note="Hypothesis, float64 logits in [-50, 50]")
+@verifies(
+    "softmax",
+    against="sums to 1 and shift invariance",
+    tol=PROP_TOL,
+    note="Hypothesis, float64 logits in [-50, 50]",
+)
 def test_properties_sum_to_one_and_shift_invariance(z_np):
     z = torch.from_numpy(z_np)
     p = softmax(z)
     assert torch.all(p >= 0)
-    torch.testing.assert_close(p.sum(-1), torch.ones(z.shape[0], dtype=torch.float64),
-                               rtol=PROP_TOL, atol=PROP_TOL)
+    torch.testing.assert_close(
+        p.sum(-1), torch.ones(z.shape[0], dtype=torch.float64), rtol=PROP_TOL, atol=PROP_TOL
+    )
     c = torch.linspace(-30, 30, z.shape[0], dtype=torch.float64).unsqueeze(-1)  # a different c per row
     torch.testing.assert_close(softmax(z + c), p, rtol=PROP_TOL, atol=PROP_TOL)
     torch.testing.assert_close(p, torch.softmax(z, dim=-1), rtol=TOL, atol=TOL)
@@ -99,8 +122,9 @@ def test_higher_temperature_never_lowers_entropy(z_np, T):
 def test_temperature_limits():
     z = torch.tensor([1.0, 3.0, 2.0, 3.0 - 1e-3], dtype=torch.float64)
     cold = softmax(z, temperature=1e-5)
-    torch.testing.assert_close(cold, torch.tensor([0.0, 1.0, 0.0, 0.0], dtype=torch.float64),
-                               rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        cold, torch.tensor([0.0, 1.0, 0.0, 0.0], dtype=torch.float64), rtol=0, atol=1e-12
+    )
     hot = softmax(z, temperature=1e6)
     torch.testing.assert_close(hot, torch.full((4,), 0.25, dtype=torch.float64), rtol=0, atol=1e-6)
 
@@ -125,8 +149,12 @@ def test_vjp_matches_autograd_backward():
     torch.softmax(z / 0.7, dim=-1).backward(grad_p)
     torch.testing.assert_close(softmax_vjp(z.detach(), grad_p, temperature=0.7), z.grad, rtol=TOL, atol=TOL)
     jac = softmax_jacobian(z.detach(), temperature=0.7)
-    torch.testing.assert_close(softmax_vjp(z.detach(), grad_p, temperature=0.7),
-                               (jac.transpose(-1, -2) @ grad_p.unsqueeze(-1)).squeeze(-1), rtol=TOL, atol=TOL)
+    torch.testing.assert_close(
+        softmax_vjp(z.detach(), grad_p, temperature=0.7),
+        (jac.transpose(-1, -2) @ grad_p.unsqueeze(-1)).squeeze(-1),
+        rtol=TOL,
+        atol=TOL,
+    )
 
 
 def test_bad_input_is_rejected():

@@ -97,10 +97,19 @@ def cross_entropy(
     reduction "none" returns the per-example losses (B,); "sum" their sum; "mean" the sum / norm.
     """
     _check_logits(logits, reduction)
-    q, norm = target_weights(target, logits.shape[1], label_smoothing=label_smoothing, weight=weight,
-                             ignore_index=ignore_index, dtype=logits.dtype)
+    q, norm = target_weights(
+        target,
+        logits.shape[1],
+        label_smoothing=label_smoothing,
+        weight=weight,
+        ignore_index=ignore_index,
+        dtype=logits.dtype,
+    )
     log_p = log_softmax(logits, dim=-1)  # log p = z - logsumexp(z)   (B, K)
-    per_example = -(q * log_p).sum(dim=-1)  # l_i = -sum_c q_ic log p_ic   (B,)
+    # a -inf logit (masked class, padded vocabulary) has log p = -inf: a zero weight contributes 0,
+    # not 0 * (-inf) = nan, as in torch
+    weighted = torch.where(q != 0, q * log_p, torch.zeros_like(log_p))  # q_ic log p_ic   (B, K)
+    per_example = -weighted.sum(dim=-1)  # l_i = -sum_c q_ic log p_ic   (B,)
     if reduction == "none":
         return per_example
     if reduction == "sum":
@@ -123,10 +132,17 @@ def cross_entropy_grad(
     """
     _check_logits(logits, reduction)
     if reduction == "none":
-        raise ValueError("reduction='none' has one loss per example; take the gradient of a scalar: "
-                         "use 'sum' or 'mean'")
-    q, norm = target_weights(target, logits.shape[1], label_smoothing=label_smoothing, weight=weight,
-                             ignore_index=ignore_index, dtype=logits.dtype)
+        raise ValueError(
+            "reduction='none' has one loss per example; take the gradient of a scalar: use 'sum' or 'mean'"
+        )
+    q, norm = target_weights(
+        target,
+        logits.shape[1],
+        label_smoothing=label_smoothing,
+        weight=weight,
+        ignore_index=ignore_index,
+        dtype=logits.dtype,
+    )
     p = torch.exp(log_softmax(logits, dim=-1))  # (B, K)
     grad = q.sum(dim=-1, keepdim=True) * p - q  # d l_i / d z_i = (sum_c q_ic) p_i - q_i
     return grad if reduction == "sum" else grad / norm

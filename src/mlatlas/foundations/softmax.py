@@ -51,10 +51,18 @@ def softmax(z: torch.Tensor, dim: int = -1, temperature: float = 1.0) -> torch.T
 
 
 def log_softmax(z: torch.Tensor, dim: int = -1, temperature: float = 1.0) -> torch.Tensor:
-    """log p_i = z_i / T - logsumexp(z / T): exact even where p_i underflows to 0."""
+    """log p_i = (s_i - m) - log sum_j exp(s_j - m), s = z / T, m = max_j s_j: exact even where p_i
+    underflows to 0.
+
+    The order matters in float32: s_i - (m + log sum) first rounds m + log sum to the spacing of m
+    (about 1e-3 near 1e4), while (s_i - m) - log sum only ever adds small numbers.
+    """
     _check(z, temperature)
     s = z / temperature
-    return s - log_sum_exp(s, dim=dim, keepdim=True)
+    m = s.amax(dim=dim, keepdim=True)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))  # all -inf row: shift by 0
+    shifted = s - m  # s_i - m <= 0: computed exactly for the largest entries
+    return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))  # (s - m) - log sum
 
 
 def softmax_jacobian(z: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
