@@ -131,3 +131,39 @@ def test_hmm_rejects_bad_input():
         baum_welch(x, params, n_iter=0)
     with pytest.raises(ValueError, match="stay"):
         init_hmm_params(x, 2, stay=1.0)
+
+
+@pytest.mark.parametrize("level", [1e4, 1e6])
+def test_m_step_variance_is_accurate_far_from_zero(level):
+    """The variance is a centred two-pass sum: E[x^2] - mu^2 lost 4 digits at a level of 1e6."""
+    from mlatlas.stochastic.hmm import m_step
+
+    rng = np.random.default_rng(3)
+    y = level + rng.normal(0.0, 1.0, (400, 1))
+    one_state = HMMParams(
+        startprob=np.array([1.0]), transmat=np.array([[1.0]]), means=np.array([[level]]), covars=np.ones((1, 1))
+    )
+    est = m_step(y, forward_backward(y, one_state)).covars[0, 0]
+    np.testing.assert_allclose(est, y.var(), rtol=1e-12)
+
+
+def test_left_to_right_model_emits_no_warnings():
+    """Zero start and transition masses are log 0 = -inf on purpose; numpy must not warn about them
+    (a project that turns warnings into errors still runs)."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(m, 1.0, (50, 1)) for m in (0.0, 5.0, 10.0)])
+    params = HMMParams(
+        startprob=np.array([1.0, 0.0, 0.0]),
+        transmat=np.array([[0.9, 0.1, 0.0], [0.0, 0.9, 0.1], [0.0, 0.0, 1.0]]),
+        means=np.array([[0.0], [5.0], [10.0]]),
+        covars=np.ones((3, 1)),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        post = forward_backward(x, params)
+        path = viterbi(x, params)
+        fit = baum_welch(x, params, n_iter=3)
+    assert np.isfinite(post.log_likelihood) and np.isfinite(fit.log_likelihoods).all()
+    assert list(np.flatnonzero(np.diff(path.states))) == [49, 99]  # two switches, in order

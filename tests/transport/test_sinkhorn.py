@@ -165,3 +165,21 @@ def test_demo_shows_the_kernel_breaking(capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]  # ε = 1e-3
     kernel, log = last.split("|")
     assert "nan" in kernel and "nan" not in log
+
+
+def test_zero_mass_points_raise_no_warning_and_receive_nothing():
+    """log 0 = -inf marks a point that sends or receives nothing. With warnings turned into errors
+    the solvers still run, and the plan equals the plan of the problem without those points."""
+    a, b, cost = _problem(5, m=12, n=10)
+    a0, b0 = a.copy(), b.copy()
+    a0[[2, 7]] = 0.0
+    b0[4] = 0.0
+    a0, b0 = a0 / a0.sum(), b0 / b0.sum()
+    keep_a, keep_b = a0 > 0, b0 > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = sinkhorn_log(a0, b0, cost, eps=0.05)
+        reduced = sinkhorn_log(a0[keep_a], b0[keep_b], cost[np.ix_(keep_a, keep_b)], eps=0.05)
+        sinkhorn_symmetric(a0, squared_euclidean_cost(*[np.random.default_rng(1).normal(size=(12, 2))] * 2), 0.1)
+    assert np.all(full.plan[~keep_a] == 0) and np.all(full.plan[:, ~keep_b] == 0)
+    np.testing.assert_allclose(full.plan[np.ix_(keep_a, keep_b)], reduced.plan, atol=1e-12)

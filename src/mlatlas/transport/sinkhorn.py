@@ -106,6 +106,12 @@ def sinkhorn_knopp(
     return _finish(plan, C, a, b, f, g, it, tol, "sinkhorn_knopp", eps)
 
 
+def _log_mass(a: np.ndarray) -> np.ndarray:
+    """log a, with log 0 = -inf on purpose (a zero-mass point sends and receives nothing), no warning."""
+    with np.errstate(divide="ignore"):
+        return np.log(a)
+
+
 def _log_sum_exp_rows(z: np.ndarray) -> np.ndarray:
     """log Σ_j exp(z_ij) for each row, shifted by the row max (the textbook stable form)."""
     z_max = z.max(axis=1, keepdims=True)  # (M, 1)
@@ -132,7 +138,7 @@ def sinkhorn_log(
     _check_eps(eps, num_iters)
     a, b, C = check_marginals(a, b, cost)
     M, N = C.shape
-    log_a, log_b = np.log(a), np.log(b)  # -inf for zero-mass points: they receive nothing
+    log_a, log_b = _log_mass(a), _log_mass(b)  # -inf for zero-mass points: they receive nothing
     C_eps = C / eps  # (M, N) cost in units of ε
     alpha, beta = np.zeros(M), np.zeros(N)  # f/ε and g/ε
     z = np.empty((M, N))  # work buffer: (f_i + g_j - C_ij)/ε, then P_ij
@@ -180,7 +186,7 @@ def sinkhorn_symmetric(
     a, _, C = check_marginals(a, a, cost)
     if not np.allclose(C, C.T, rtol=1e-12, atol=0):
         raise ValueError("sinkhorn_symmetric needs a symmetric cost (the same points on both sides)")
-    log_a = np.log(a)
+    log_a = _log_mass(a)
     C_eps = C / eps  # (N, N)
     alpha = np.zeros(a.size)  # f/ε
     error, it = np.inf, 0
