@@ -11,7 +11,9 @@ Per head (Velickovic et al. eqs. 1-4)::
     alpha_ij = softmax_{j in N(i) + {i}} e_ij                     # eq. 2-3
     x_i'     = sum_j alpha_ij W x_j                               # eq. 4
 
+Each head k has its own W^k and a^k (eq. 5); the H matrices W^k are stacked into one linear map.
 Heads are concatenated (hidden layers, eq. 5) or averaged (output layer, eq. 6); a bias follows.
+The nonlinearity sigma of eqs. 4-6 is left to the model (ELU between layers), as in PyG's GATConv.
 Shape legend: N nodes, E edges, F features, H heads, D features per head.
 """
 
@@ -45,7 +47,7 @@ class GATLayer(nn.Module):
         super().__init__()
         self.config = config
         h, d = config.heads, config.out_features
-        self.lin = nn.Linear(config.in_features, h * d, bias=False)  # shared W for all heads
+        self.lin = nn.Linear(config.in_features, h * d, bias=False)  # the H per-head W^k, stacked
         self.att_src = nn.Parameter(torch.empty(h, d))  # a_src, the half of a that sees x_j
         self.att_dst = nn.Parameter(torch.empty(h, d))  # a_dst, the half of a that sees x_i
         self.bias = nn.Parameter(torch.zeros(h * d if config.concat else d)) if config.bias else None
