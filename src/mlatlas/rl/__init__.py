@@ -1,0 +1,1 @@
+"""Reinforcement learning from Markov decision processes to PPO (the `rl` book)."""

@@ -1,0 +1,16 @@
+"""Every figure function of the reinforcement-learning book draws a Figure without arguments."""
+
+import importlib
+
+import pytest
+from matplotlib.figure import Figure
+
+FIGURES = [
+    ("markov_decision_processes", "gridworld_values_and_convergence"),
+]
+
+
+@pytest.mark.parametrize("module,name", FIGURES)
+def test_figure_smoke(module, name):
+    fn = getattr(importlib.import_module(f"mlatlas.rl.figures.{module}"), name)
+    assert isinstance(fn(), Figure)
