@@ -1,0 +1,1 @@
+"""Build-time figures for the Probabilistic ML book."""
