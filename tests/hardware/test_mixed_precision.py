@@ -40,8 +40,12 @@ def grad_scaler_reference(model, loss_fn, steps, lr, **scaler_kwargs):
     return scales, skipped, params
 
 
-@verifies("mixed-precision", against="torch.amp.GradScaler", tol=0.0,
-          note="CPU, fp16 autocast: identical scale, skipped steps and float32 weights for 40 steps")
+@verifies(
+    "mixed-precision",
+    against="torch.amp.GradScaler",
+    tol=0.0,
+    note="CPU, fp16 autocast: identical scale, skipped steps and float32 weights for 40 steps",
+)
 @pytest.mark.parametrize("growth_interval", [2, 3])
 def test_hand_loss_scaling_matches_grad_scaler_step_for_step(growth_interval):
     kwargs = {"init_scale": 2.0**12, "growth_interval": growth_interval}
@@ -106,8 +110,12 @@ def test_scaling_rescues_small_gradients_from_fp16():
     assert torch.all(g.to(torch.bfloat16) != 0)  # bf16 has float32's exponent range: nothing flushes
 
 
-@verifies("mixed-precision", against="torch.autocast bf16 (CPU)", tol=2e-2,
-          note="outputs are bfloat16 and within bf16 precision of float32")
+@verifies(
+    "mixed-precision",
+    against="torch.autocast bf16 (CPU)",
+    tol=2e-2,
+    note="outputs are bfloat16 and within bf16 precision of float32",
+)
 def test_bf16_autocast_on_cpu():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.GELU(), torch.nn.Linear(64, 8))
@@ -116,9 +124,50 @@ def test_bf16_autocast_on_cpu():
     assert out.dtype == torch.bfloat16
     reference = model(x)
     assert reference.dtype == torch.float32
-    # bf16 keeps 8 significant bits (relative spacing 2^-8 = 0.4%); two matmuls of width 32 and 64
-    # accumulate a few such roundings, so compare at 2e-2 relative to the output's scale.
+    # bf16 keeps 8 significant bits (spacing 2^-7, rounding error up to 2^-8 = 0.4%); two matmuls of
+    # width 32 and 64 accumulate a few such roundings, so compare at 2e-2 relative to the output's scale.
     torch.testing.assert_close(out.float(), reference, rtol=2e-2, atol=2e-2 * reference.abs().max().item())
+
+
+@verifies(
+    "mixed-precision",
+    against="torch.autocast bf16 (CPU)",
+    tol=0.0,
+    note="the dtype each op returns under CPU bf16 autocast on torch 2.13: matmul, softmax, "
+    "log_softmax, layer_norm and sum bf16; cross_entropy and mse_loss float32",
+)
+def test_cpu_autocast_keeps_softmax_norms_and_sums_in_bf16():
+    assert torch.__version__.startswith("2.13")  # the lists below are torch 2.13's; re-check on upgrade
+    bf16, f32 = torch.bfloat16, torch.float32
+    expected = {
+        "matmul": bf16,
+        "softmax": bf16,
+        "log_softmax": bf16,
+        "layer_norm": bf16,
+        "sum": bf16,
+        "cross_entropy": f32,
+        "mse_loss": f32,
+    }
+    assert mp.autocast_output_dtypes(torch.bfloat16) == expected
+
+
+def test_float_formats_of_the_table():
+    """The numbers of the page's format table, read from torch.finfo."""
+    f32, f16, bf16 = (mp.float_format(d) for d in (torch.float32, torch.float16, torch.bfloat16))
+    assert (f32.exponent_bits, f32.mantissa_bits) == (8, 23)
+    assert (f16.exponent_bits, f16.mantissa_bits) == (5, 10)
+    assert (bf16.exponent_bits, bf16.mantissa_bits) == (8, 7)
+    assert f32.largest == pytest.approx(3.4e38, rel=1e-2) and bf16.largest == pytest.approx(3.4e38, rel=1e-2)
+    assert f32.smallest_normal == pytest.approx(1.2e-38, rel=2e-2) == bf16.smallest_normal
+    assert f16.largest == 65504 and f16.smallest_normal == 2.0**-14
+    assert f32.spacing == pytest.approx(1.2e-7, rel=1e-2)
+    assert f16.spacing == pytest.approx(9.8e-4, rel=1e-2) and bf16.spacing == pytest.approx(7.8e-3, rel=1e-2)
+    # bf16's 8 significand bits are about 2.4 decimal digits; fp16's 11 about 3.3; float32's 24 about 7.2
+    assert round(bf16.decimal_digits, 1) == 2.4
+    assert round(f16.decimal_digits, 1) == 3.3
+    assert round(f32.decimal_digits, 1) == 7.2
+    with pytest.raises(ValueError, match="floating-point dtype"):
+        mp.float_format(torch.int32)
 
 
 def test_bad_inputs_raise():

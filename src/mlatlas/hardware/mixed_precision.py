@@ -68,9 +68,9 @@ def update_scale(
 ) -> LossScaleState:
     """The dynamic loss-scale rule (Micikevicius et al. 2017, §3.2, as in torch.amp.GradScaler).
 
-        overflow:            S ← S · backoff,  tracker ← 0   (and the optimiser step was skipped)
-        clean, tracker+1 = N: S ← S · growth,   tracker ← 0   (N = growth_interval)
-        clean otherwise:     tracker ← tracker + 1
+    overflow:            S ← S · backoff,  tracker ← 0   (and the optimiser step was skipped)
+    clean, tracker+1 = N: S ← S · growth,   tracker ← 0   (N = growth_interval)
+    clean otherwise:     tracker ← tracker + 1
     """
     if growth_interval < 1 or not growth_factor > 1.0 or not 0.0 < backoff_factor < 1.0:
         raise ValueError("need growth_interval >= 1, growth_factor > 1 and 0 < backoff_factor < 1")
@@ -186,8 +186,56 @@ def activation_gradients(seed: int = 0, depth: int = 6, width: int = 64, batch: 
     return torch.cat([a.grad.flatten() for a in activations])
 
 
+class FloatFormat(NamedTuple):
+    """What a floating-point format spends its bits on, read from ``torch.finfo``."""
+
+    exponent_bits: int
+    mantissa_bits: int  # stored fraction bits; the significand has one more (the implicit leading 1)
+    largest: float
+    smallest_normal: float
+    spacing: float  # eps: the gap between 1 and the next number, 2^-mantissa_bits
+    decimal_digits: float  # significand bits x log10(2)
+
+
+def float_format(dtype: torch.dtype) -> FloatFormat:
+    """Exponent and mantissa bits, range, spacing and decimal digits of a floating-point ``dtype``."""
+    if not dtype.is_floating_point:
+        raise ValueError(f"float_format needs a floating-point dtype, got {dtype}")
+    info = torch.finfo(dtype)
+    mantissa = round(-math.log2(info.eps))  # eps = 2^-mantissa
+    exponent = info.bits - 1 - mantissa  # sign + exponent + mantissa = total bits
+    return FloatFormat(
+        exponent, mantissa, info.max, info.smallest_normal, info.eps, (mantissa + 1) * math.log10(2)
+    )
+
+
+# What CPU autocast (torch 2.13) returns for each op when given a tensor of the autocast dtype. Unlike
+# CUDA autocast, which runs softmax, log_softmax, layer_norm and sum in float32, CPU autocast leaves
+# them in bf16; only the losses are promoted to float32. The test re-measures every entry.
+AUTOCAST_OPS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "matmul": lambda h, y: h @ h.T,
+    "softmax": lambda h, y: torch.softmax(h, dim=-1),
+    "log_softmax": lambda h, y: torch.log_softmax(h, dim=-1),
+    "layer_norm": lambda h, y: nn.functional.layer_norm(h, h.shape[-1:]),
+    "sum": lambda h, y: h.sum(),
+    "cross_entropy": lambda h, y: nn.functional.cross_entropy(h, y),
+    "mse_loss": lambda h, y: nn.functional.mse_loss(h, torch.zeros_like(h)),
+}
+
+
+def autocast_output_dtypes(dtype: torch.dtype = torch.bfloat16) -> dict[str, torch.dtype]:
+    """The dtype each op in ``AUTOCAST_OPS`` returns under CPU autocast, fed a ``dtype`` activation."""
+    g = torch.Generator().manual_seed(0)
+    x, w = torch.randn(4, 8, generator=g), torch.randn(8, 8, generator=g)
+    y = torch.randint(0, 8, (4,), generator=g)
+    with torch.autocast("cpu", dtype=dtype):
+        h = x @ w  # a linear layer's output: already in the autocast dtype   (4, 8)
+        return {name: op(h, y).dtype for name, op in AUTOCAST_OPS.items()}
+
+
 def autocast_forward(model: nn.Module, x: Tensor, dtype: torch.dtype = torch.bfloat16) -> Tensor:
-    """Run ``model`` on CPU under autocast: matmuls in ``dtype``, reductions kept in float32."""
+    """Run ``model`` on CPU under autocast: matmuls in ``dtype``; on the CPU, softmax, norms and sums
+    stay in ``dtype`` too and only losses are promoted to float32 (see ``autocast_output_dtypes``)."""
     if dtype not in (torch.bfloat16, torch.float16):
         raise ValueError(f"autocast dtype must be torch.bfloat16 or torch.float16, got {dtype}")
     with torch.autocast("cpu", dtype=dtype):

@@ -1,7 +1,8 @@
 """Tiled attention with the online softmax: the idea behind FlashAttention, in plain torch.
 
 Papers: Tri Dao, Daniel Y. Fu, Stefano Ermon, Atri Rudra, Christopher Ré (2022), "FlashAttention: Fast and
-Memory-Efficient Exact Attention with IO-Awareness", arXiv:2205.14135; the online softmax of Maxim Milakov
+Memory-Efficient Exact Attention with IO-Awareness", arXiv:2205.14135; Tri Dao (2023), "FlashAttention-2",
+arXiv:2307.08691 (whose Algorithm 1 is our loop order); the online softmax of Maxim Milakov
 and Natalia Gimelshein (2018), "Online normalizer calculation for softmax", arXiv:1805.02867; Markus Rabe
 and Charles Staats (2021), "Self-attention Does Not Need O(n^2) Memory", arXiv:2112.05682.
 
@@ -39,11 +40,13 @@ def tiled_attention(
     block_q: int = 128,
     block_k: int = 128,
 ) -> Tensor:
-    """Exact ``softmax(Q K^T / sqrt(D)) V`` computed block by block (FlashAttention, algorithm 1).
+    """Exact ``softmax(Q K^T / sqrt(D)) V`` computed block by block (FlashAttention-2, Algorithm 1:
+    query blocks outside, key/value blocks inside, one division by l at the end).
 
     q (..., T_q, D), k (..., T_k, D), v (..., T_k, D_v) -> (..., T_q, D_v). ``is_causal`` is top-left
     aligned like ``torch.nn.functional.scaled_dot_product_attention``. For each query block, over key
-    blocks j (Milakov & Gimelshein 2018):
+    blocks j (m and l: the online softmax of Milakov & Gimelshein 2018; acc: Rabe & Staats 2021, Dao et
+    al. 2022):
 
         m_new = max(m, rowmax(S_j))                     running maximum
         l     = e^{m - m_new} l + rowsum(e^{S_j - m_new})  running denominator

@@ -6,8 +6,9 @@ arXiv:1707.06347; Rafael Rafailov et al. (2023), "Direct Preference Optimization
 is Secretly a Reward Model", arXiv:2305.18290; R. A. Bradley and M. E. Terry (1952).
 
 A reward model learns r(x, y) from pairwise human preferences through P(y_w ≻ y_l) = σ(r_w − r_l); a
-policy then maximises E[r] − β·KL(π ‖ π_ref), either by PPO (sample, score, clip) or, in closed form,
-by DPO, which fits the preferences directly through the implicit reward β·log(π/π_ref).
+policy then maximises E[r] − β·KL(π ‖ π_ref), either by PPO (sample, score, clip) or by DPO, which
+uses the closed-form optimum to write the reward as β·log(π/π_ref) + const and fits the policy to the
+preferences by gradient descent on the resulting loss.
 
 To run everything end to end on a CPU we use a *bandit* stand-in for a language model: one prompt, K
 candidate responses, each described by a feature vector; a policy is a softmax over the K responses.

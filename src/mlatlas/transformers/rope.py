@@ -8,9 +8,11 @@ product of a rotated query and key then depends only on their *relative* offset,
 
 Shapes: B batch, H heads, T sequence, D head width (even).
 
-Pairing: the paper rotates adjacent features (x_0, x_1), (x_2, x_3), ...; like Llama (and Hugging Face's
-``rotate_half``) we pair feature i with feature i + D/2. The two differ only by a fixed permutation of
-the q/k projection rows, so they are equally expressive, and ours matches Llama checkpoints.
+Pairing: the paper, and Meta's reference LLaMA code (complex multiplication), rotate adjacent features
+(x_0, x_1), (x_2, x_3), ...; like Hugging Face's Llama and GPT-NeoX code (``rotate_half``) we pair
+feature i with feature i + D/2. The two differ only by a fixed permutation of the q/k projection rows
+(HF's LLaMA conversion script applies it), so they are equally expressive, and ours matches HF
+Llama checkpoints.
 """
 
 from __future__ import annotations
