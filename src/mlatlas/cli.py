@@ -173,6 +173,10 @@ def run(
     ctx: typer.Context,
     page_id: Annotated[str, typer.Argument(help="Page id whose demo to run")],
     folder: Annotated[Path | None, typer.Option("--site", help="Site folder")] = None,
+    nproc: Annotated[
+        int | None,
+        typer.Option("--nproc", min=1, help="Number of processes, for demos that take an `nproc` argument"),
+    ] = None,
 ) -> None:
     """Run a chapter's demo (its `demo:` function). Extra arguments are passed to the demo as argv."""
     from .site.problems import did_you_mean
@@ -191,9 +195,18 @@ def run(
     fn = importlib.import_module(module)
     for part in func.split("."):
         fn = getattr(fn, part)
+    kwargs = {}
+    if nproc is not None:
+        import inspect
+
+        params = inspect.signature(fn).parameters
+        if "nproc" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            console.print(f"[red]the demo of `{page_id}` ({page.demo}) takes no `nproc` argument[/red]")
+            raise typer.Exit(2)
+        kwargs["nproc"] = nproc
     sys.argv = [f"mlatlas run {page_id}", *ctx.args]
     t0 = time.perf_counter()
-    fn()
+    fn(**kwargs)
     console.print(f"[dim]{page.demo} finished in {time.perf_counter() - t0:.1f} s[/dim]")
 
 

@@ -20,3 +20,20 @@ def svg_text():
 
 def broken():
     raise RuntimeError("the data file is missing")
+
+
+def numbers():
+    """A value function: several numbers computed at once, picked by key on the page."""
+    import math
+
+    return {"pi": math.pi, "tiny": 1.5e-12, "count": 12345}
+
+
+def scalar():
+    import numpy as np
+
+    return np.float64(0.1) + np.float64(0.2)
+
+
+def demo_nproc(nproc: int = 1):
+    print(f"demo ran with nproc={nproc}")

@@ -237,3 +237,31 @@ def test_one_cache_serving_two_output_folders_never_leaves_a_stale_page(good_sit
     build(good_site, b, cache)
     build(good_site, a, cache)
     assert "edited between builds" in (a / "basics/second/index.html").read_text()
+
+
+def test_values_are_computed_formatted_and_cached(good_site, tmp_path):
+    cache = tmp_path / "cache"
+    out = tmp_path / "out"
+    build(good_site, out, cache)
+    page = (out / "basics/second/index.html").read_text()
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "Pi is 3.142, a tolerance\n1.5×10⁻¹², a count 12,345 and a sum\n0.30." in text
+    assert 'title="computed by fixture_figures:numbers[pi]"' in page
+    assert len(list((cache / "figures").glob("*.json"))) == 2  # one per function, not per use
+
+
+def test_value_problems_name_the_line(good_site, tmp_path):
+    chapter = good_site / "collections/basics/second.md"
+    chapter.write_text(
+        chapter.read_text()
+        + "\nA {value}`fixture_figures:numbers[nope]` and {value}`fixture_figures:numbers:.2f`"
+        + " and {value}`fixture_figures:broken` and {value}`fixture_figures:nothere`.\n"
+    )
+    with pytest.raises(BuildError) as err:
+        build(good_site, tmp_path / "out", tmp_path / "cache")
+    text = str(err.value)
+    assert "has no key `nope`; it has count, pi, tiny" in text
+    assert "is a dict or list; pick one item with [key]" in text
+    assert "value `fixture_figures:broken` failed: RuntimeError: the data file is missing" in text
+    assert "has no `nothere`" in text
+    assert {p.line for p in err.value.problems} == {18}

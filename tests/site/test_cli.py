@@ -72,3 +72,18 @@ def test_run_explains_unknown_pages_and_pages_without_demo():
 def test_missing_folder_is_a_clear_error(tmp_path):
     r = runner.invoke(app, ["check", str(tmp_path / "nope")])
     assert r.exit_code == 1 and "no such folder" in r.output
+
+
+def test_run_passes_nproc_to_a_demo_that_takes_it(tmp_path):
+    import shutil
+
+    site = tmp_path / "good"
+    shutil.copytree(FIXTURES / "good", site)
+    first = site / "collections/basics/first.md"
+    first.write_text(first.read_text().replace("mlatlas.verification:verifies", "fixture_figures:demo_nproc"))
+    r = runner.invoke(app, ["run", "first", "--site", str(site), "--nproc", "3"])
+    assert r.exit_code == 0, r.output
+    assert "demo ran with nproc=3" in r.output
+    first.write_text(first.read_text().replace("fixture_figures:demo_nproc", "fixture_figures:line"))
+    r = runner.invoke(app, ["run", "first", "--site", str(site), "--nproc", "2"])
+    assert r.exit_code == 2 and "takes no `nproc` argument" in r.output

@@ -128,3 +128,30 @@ def test_render_never_crashes(text):
     assert isinstance(d.html, str)
     for line, msg in d.problems:
         assert line >= 1 and msg
+
+
+def test_value_role_becomes_a_placeholder_with_target_key_and_format():
+    d = render(
+        "A {value}`fixture_figures:numbers[pi]:.3f` and {value}`fixture_figures:scalar`.\n\n"
+        "`{value}` stays code."
+    )
+    assert d.problems == []
+    assert d.values == [("fixture_figures:numbers", "pi", ".3f", 1), ("fixture_figures:scalar", None, "", 1)]
+    assert fill(d.html, [], [], ["3.142", "0.3"]).startswith("<p>A 3.142 and 0.3.</p>")
+    assert "<code>{value}</code>" in d.html
+
+
+def test_value_role_problems():
+    d = render("{value}`not a target` and {value}`fixture_figures:absent`")
+    assert [m.split(":")[0] for _, m in d.problems] == ["value `not a target`", "value"]
+
+
+def test_format_value():
+    from mlatlas.site.figures import format_value
+
+    assert format_value(1.23456e-5, None, "") == "1.235×10⁻⁵"
+    assert format_value(1e-10, None, ".0e") == "10⁻¹⁰"
+    assert format_value(0.5, None, ".1%") == "50.0%"
+    assert format_value(-3.25, None, "") == "−3.25"
+    assert format_value([4, 5], "1", "d") == "5"
+    assert format_value(float("inf"), None, "") == "∞"

@@ -16,6 +16,8 @@ import ast
 import hashlib
 import importlib.util
 import io
+import json
+import math
 import multiprocessing
 import os
 import re
@@ -125,6 +127,93 @@ def draw(target: str) -> tuple[str, str | None]:
         return "", f"{type(exc).__name__}: {exc}{where}"
 
 
+def _plain(value, depth: int = 0):
+    """A computed value as JSON data: numbers (numpy/torch scalars too), strings, lists and dicts."""
+    if depth > 4:
+        raise TypeError("nested too deeply")
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, depth + 1) for v in value]
+    raise TypeError(f"cannot show a {type(value).__name__}")
+
+
+def compute(target: str) -> tuple[str, str | None]:
+    """Run in a worker: a value function's result as JSON text, or ("", error text)."""
+    try:
+        module, _, qualname = target.partition(":")
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        result = _plain(obj())
+        return json.dumps(result, allow_nan=True), None
+    except TypeError as exc:
+        if "cannot show" in str(exc) or "nested" in str(exc):
+            return "", (
+                f"{target} returned a value the page cannot show ({exc}); "
+                "return a number, a string, or a dict/list of them"
+            )
+        return "", _describe(exc)
+    except Exception as exc:  # noqa: BLE001 — reported to the author with the chapter location
+        return "", _describe(exc)
+
+
+def _describe(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    last = tb[-1] if tb else None
+    where = f" (at {Path(last.filename).name}:{last.lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_value(value, key: str | None, fmt: str) -> str:
+    """The text of a computed value: `key` picks from a dict or list, `fmt` is a Python format spec
+    (default: 4 significant digits for floats). Exponents are written 1.2×10⁻⁵, minus signs as −.
+    Raises ValueError with a message for the author."""
+    if key is not None:
+        if isinstance(value, dict):
+            if key not in value:
+                raise ValueError(f"has no key `{key}`; it has {', '.join(sorted(value)) or 'none'}")
+            value = value[key]
+        elif isinstance(value, list):
+            try:
+                value = value[int(key)]
+            except (ValueError, IndexError):
+                raise ValueError(f"has no item [{key}]; it is a list of {len(value)}") from None
+        else:
+            raise ValueError(f"is a {type(value).__name__}, not a dict or list; drop the [{key}]")
+    elif isinstance(value, (dict, list)):
+        raise ValueError("is a dict or list; pick one item with [key], e.g. {value}`module:function[key]`")
+    if fmt == "" and isinstance(value, float):
+        fmt = ".4g"
+    try:
+        text = format(value, fmt)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"cannot be formatted with `{fmt}` ({exc})") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"inf": "∞", "-inf": "−∞"}.get(text, text)
+    m = re.fullmatch(r"(-?[\d.,]+)e([+-]\d+)(%?)", text)
+    if m:
+        exp = int(m.group(2))
+        mant = m.group(1)
+        text = (
+            f"{mant}×10{str(exp).translate(_SUPERSCRIPT)}"
+            if mant not in ("1", "1.0")
+            else f"10{str(exp).translate(_SUPERSCRIPT)}"
+        ) + m.group(3)
+    if text.startswith("-"):
+        text = "−" + text[1:]
+    return text
+
+
 def clean_svg(svg: str, alt: str) -> str:
     """Make a matplotlib SVG inline-able: no XML prologue, theme-following ink, scalable, labelled."""
     svg = re.sub(r"^.*?(<svg\b)", r"\1", svg, flags=re.S)
@@ -146,33 +235,47 @@ def render_figures(
     targets: list[str], cache_dir: Path | None, progress: Callable[[str], None] | None = None
 ) -> dict[str, tuple[str, str | None]]:
     """target → (svg, error). Cached by `figure_key`; misses are drawn in parallel worker processes."""
-    out: dict[str, tuple[str, str | None]] = {}
-    todo: dict[str, str] = {}
-    for target in dict.fromkeys(targets):
+    return render_all(targets, [], cache_dir, progress)[0]
+
+
+def render_all(
+    figure_targets: list[str],
+    value_targets: list[str],
+    cache_dir: Path | None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, tuple[str, str | None]], dict[str, tuple[str, str | None]]]:
+    """Figures (target → (svg, error)) and values (target → (json, error)), both cached by
+    `figure_key` (the hash of the code they depend on); misses run in one pool of worker processes."""
+    results: dict[tuple[str, str], tuple[str, str | None]] = {}
+    todo: dict[tuple[str, str], str] = {}
+    jobs = [("svg", t) for t in dict.fromkeys(figure_targets)]
+    jobs += [("json", t) for t in dict.fromkeys(value_targets)]
+    for suffix, target in jobs:
         try:
             key = figure_key(target)
         except (OSError, SyntaxError) as exc:
-            out[target] = ("", f"cannot read the figure's code: {exc}")
+            results[(suffix, target)] = ("", f"cannot read the code: {exc}")
             continue
-        cached = cache_dir / f"{key}.svg" if cache_dir else None
+        cached = cache_dir / f"{key}.{suffix}" if cache_dir else None
         if cached is not None and cached.exists():
-            out[target] = (cached.read_text(encoding="utf-8"), None)
+            results[(suffix, target)] = (cached.read_text(encoding="utf-8"), None)
         else:
-            todo[target] = key
-    if not todo:
-        return out
-    workers = max(1, min(len(todo), multiprocessing.cpu_count(), 4))
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {target: pool.submit(draw, target) for target in todo}
-        for target, fut in futures.items():
-            svg, err = fut.result()
-            out[target] = (svg, err)
-            if err is None and cache_dir is not None:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                tmp = cache_dir / f"{todo[target]}.{os.getpid()}.tmp"  # atomic: builds may share a cache
-                tmp.write_text(svg, encoding="utf-8")
-                tmp.replace(cache_dir / f"{todo[target]}.svg")
-            if progress:
-                progress(target)
-    return out
+            todo[(suffix, target)] = key
+    if todo:
+        workers = max(1, min(len(todo), multiprocessing.cpu_count(), 4))
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {job: pool.submit(draw if job[0] == "svg" else compute, job[1]) for job in todo}
+            for job, fut in futures.items():
+                text, err = fut.result()
+                results[job] = (text, err)
+                if err is None and cache_dir is not None:
+                    cache_dir.mkdir(parents=True, exist_ok=True)
+                    tmp = cache_dir / f"{todo[job]}.{os.getpid()}.tmp"  # atomic: builds may share a cache
+                    tmp.write_text(text, encoding="utf-8")
+                    tmp.replace(cache_dir / f"{todo[job]}.{job[0]}")
+                if progress:
+                    progress(job[1])
+    figs = {t: r for (suffix, t), r in results.items() if suffix == "svg"}
+    values = {t: r for (suffix, t), r in results.items() if suffix == "json"}
+    return figs, values

@@ -1,8 +1,9 @@
-"""Markdown → HTML for one page: CommonMark + tables, footnotes, admonitions, math, anchors, and the
-atlas's two directives (`{code}` and `{figure}`), with links to other pages rewritten and checked.
+"""Markdown → HTML for one page: CommonMark + tables, footnotes, admonitions, math, anchors, the
+atlas's two directives (`{code}` and `{figure}`) and its inline role (`{value}`), with links to other
+pages rewritten and checked.
 
-Math and figures are left as placeholders here and filled in by batch steps (one node process for all
-formulas, one worker pool for all figures); see `render.py`.
+Math, figures and values are left as placeholders here and filled in by batch steps (one node process
+for all formulas, one worker pool for all figures and values); see `render.py`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ from .mathrender import Formula
 ADMONITIONS = ("note", "tip", "warning", "info", "important", "caution")
 MATH_MARK = "\x02M{}\x03"
 FIG_MARK = "\x02F{}\x03"
-MARK_RE = re.compile("\x02([MF])(\\d+)\x03")
+VALUE_MARK = "\x02V{}\x03"
+MARK_RE = re.compile("\x02([MFV])(\\d+)\x03")
+# {value}`module:function`, {value}`module:function[key]`, {value}`module:function:.3g` (format last)
+VALUE_RE = re.compile(r"\{value\}(`+)(.+?)\1", re.S)
+VALUE_TARGET_RE = re.compile(r"^([\w.]+:[\w.]+)(?:\[([^\]]+)\])?(?::(.*))?$")
 
 
 def slugify(text: str) -> str:
@@ -66,6 +71,8 @@ class Draft:
     words: int = 0
     code_targets: list[str] = field(default_factory=list)
     media: list[tuple[Path, str]] = field(default_factory=list)  # (source file, site-relative url)
+    # {value} roles: (target, key, format, line)
+    values: list[tuple[str, str | None, str, int]] = field(default_factory=list)
 
 
 _FORMATTER = HtmlFormatter(nowrap=True)
@@ -116,6 +123,8 @@ def make_parser() -> MarkdownIt:
         permalinkSymbol="#",
         permalinkBefore=False,
     )
+    md.inline.ruler.before("backticks", "value_role", _value_role)
+    md.add_render_rule("value_inline", _render_value)
     md.add_render_rule("math_inline", _render_math_inline)
     md.add_render_rule("math_inline_double", _render_math_block)
     md.add_render_rule("math_block", _render_math_block)
@@ -141,6 +150,45 @@ def _render_math_inline(self, tokens, idx, options, env):
 
 def _render_math_block(self, tokens, idx, options, env):
     return f'<div class="math-display">{_add_formula(tokens[idx], env, display=True)}</div>\n'
+
+
+def _value_role(state, silent: bool) -> bool:
+    """Inline rule: {value}`module:function[key]:format` becomes a `value_inline` token."""
+    if not state.src.startswith("{value}`", state.pos):
+        return False
+    m = VALUE_RE.match(state.src, state.pos)
+    if m is None:
+        return False
+    if not silent:
+        token = state.push("value_inline", "", 0)
+        token.content = " ".join(m.group(2).split())
+        token.meta["line"] = 0
+    state.pos = m.end()
+    return True
+
+
+def _render_value(self, tokens, idx, options, env):
+    token = tokens[idx]
+    draft: Draft = env["draft"]
+    line = _line(token, env)
+    m = VALUE_TARGET_RE.match(token.content)
+    if m is None:
+        draft.problems.append(
+            (
+                line,
+                f"value `{token.content}`: write {{value}}`package.module:function`, optionally with a "
+                "key and a format: {value}`package.module:function[key]:.3g`",
+            )
+        )
+        return html.escape(token.content)
+    target, key, fmt = m.group(1), m.group(2), (m.group(3) or "").strip()
+    try:
+        check_target(target)
+    except SymbolError as exc:
+        draft.problems.append((line, f"value: {exc}"))
+        return html.escape(token.content)
+    draft.values.append((target, key, fmt, line))
+    return VALUE_MARK.format(len(draft.values) - 1)
 
 
 def _render_fence(self, tokens, idx, options, env):
@@ -242,7 +290,7 @@ def _rewrite_links(tokens: list[Token], env) -> None:
         children = block.children or []
         line = env["line0"] + (block.map[0] if block.map else 0)
         for tok in children:
-            if tok.type == "math_inline" or tok.type == "math_inline_double":
+            if tok.type in ("math_inline", "math_inline_double", "value_inline"):
                 tok.meta["line"] = block.map[0] if block.map else 0
             attr = "href" if tok.type == "link_open" else "src" if tok.type == "image" else None
             if attr is None:
@@ -332,11 +380,12 @@ def render_body(md: MarkdownIt, body: str, line0: int, ctx: LinkContext) -> Draf
     return draft
 
 
-def fill(html_text: str, math: list[str], figures: list[str]) -> str:
-    """Replace placeholders with rendered math and figures."""
+def fill(html_text: str, math: list[str], figures: list[str], values: list[str] = ()) -> str:
+    """Replace placeholders with rendered math, figures and values."""
 
     def sub(m: re.Match) -> str:
         i = int(m.group(2))
-        return math[i] if m.group(1) == "M" else figures[i]
+        kind = m.group(1)
+        return math[i] if kind == "M" else figures[i] if kind == "F" else values[i]
 
     return MARK_RE.sub(sub, html_text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import json
 import math
 import re
 from collections import Counter, defaultdict
@@ -30,7 +31,7 @@ from .model import Page, Site
 from .problems import Problem, did_you_mean, display_path
 from .verifications import Declared
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 WORDS_PER_MINUTE = 220
 
 
@@ -106,17 +107,18 @@ def render_bodies(
     rendered_math = render_formulas(all_formulas, math_cache)
     math_cache.save()
 
-    # Figures: every figure in one worker pool (cached by the hash of the code they depend on).
+    # Figures and values: one worker pool (cached by the hash of the code they depend on).
     targets = [t for d in drafts.values() for t, _, _ in d.figures]
+    value_targets = [t for d in drafts.values() for t, _, _, _ in d.values]
     done = [0]
 
     def fig_progress(target: str) -> None:
         done[0] += 1
         if progress:
-            progress(target, done[0], len(set(targets)))
+            progress(target, done[0], len(set(targets)) + len(set(value_targets)))
 
-    rendered_figs = figures_mod.render_figures(
-        targets, cache_dir / "figures" if cache_dir else None, fig_progress
+    rendered_figs, computed = figures_mod.render_all(
+        targets, value_targets, cache_dir / "figures" if cache_dir else None, fig_progress
     )
 
     bodies: dict[str, Body] = {}
@@ -144,9 +146,12 @@ def render_bodies(
                 figs.append("")
             else:
                 figs.append(figures_mod.clean_svg(svg, alt))
+        values = []
+        for target, key, fmt, line in d.values:
+            values.append(_value_text(target, key, fmt, computed, where[page.id], line, problems))
         minutes = max(1, math.ceil(d.words / WORDS_PER_MINUTE))
         bodies[page.id] = Body(
-            html=fill(d.html, maths, figs),
+            html=fill(d.html, maths, figs, values),
             toc=tuple(d.toc),
             minutes=minutes,
             has_math=bool(d.formulas),
@@ -167,6 +172,28 @@ def render_bodies(
                     )
                 )
     return bodies, problems
+
+
+def _value_text(
+    target: str,
+    key: str | None,
+    fmt: str,
+    computed: dict[str, tuple[str, str | None]],
+    where: str,
+    line: int,
+    problems: list[Problem],
+) -> str:
+    data, err = computed.get(target, ("", "not computed"))
+    shown = f"{target}[{key}]" if key is not None else target
+    if err:
+        problems.append(Problem(where, line, f"value `{target}` failed: {err}"))
+        return ""
+    try:
+        text = figures_mod.format_value(json.loads(data), key, fmt)
+    except ValueError as exc:
+        problems.append(Problem(where, line, f"value `{shown}` {exc}"))
+        return ""
+    return f'<span class="value" title="computed by {html.escape(shown)}">{html.escape(text)}</span>'
 
 
 # --- templates ------------------------------------------------------------------------------------
