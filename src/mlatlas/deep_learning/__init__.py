@@ -1,0 +1,1 @@
+"""deep_learning implementations of ML Atlas (one concept per module)."""

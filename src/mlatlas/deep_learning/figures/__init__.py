@@ -1,0 +1,1 @@
+"""Figures for the Deep Learning book, drawn at build time."""

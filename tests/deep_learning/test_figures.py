@@ -1,0 +1,17 @@
+"""Every figure function of the Deep Learning book draws a Figure without arguments."""
+
+import importlib
+
+import pytest
+from matplotlib.figure import Figure
+
+FIGURES = [
+    ("autodiff", "neuron_graph"),
+    ("autodiff", "finite_difference_error"),
+]
+
+
+@pytest.mark.parametrize("module,name", FIGURES)
+def test_figure_smoke(module, name):
+    fn = getattr(importlib.import_module(f"mlatlas.deep_learning.figures.{module}"), name)
+    assert isinstance(fn(), Figure)
