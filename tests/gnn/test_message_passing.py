@@ -152,3 +152,27 @@ def test_unknown_reduction_is_rejected():
 def test_graph_without_edges_is_fine():
     out = propagate(torch.ones(4, 2), torch.empty((2, 0), dtype=torch.long))
     torch.testing.assert_close(out, torch.zeros(4, 2))
+
+
+def test_the_spreading_counts_the_caption_quotes():
+    """Caption of the signal-spreading figure: the leaders have 16 and 17 friends (29 different
+    people, 4 shared); after one round of mean aggregation with self-loops the shared friends
+    receive +1 and -1 in equal parts and stay at 0, so 27 = 2 + 25 members carry a signal; after two
+    rounds all 34 do."""
+    from mlatlas.gnn.adjacency_matrix import add_self_loops
+    from mlatlas.gnn.datasets import karate_club
+    from mlatlas.gnn.message_passing import propagate
+
+    g = karate_club()
+    src, dst = g.edge_index
+    friends = [set(src[dst == leader].tolist()) for leader in (0, 33)]
+    assert [len(f) for f in friends] == [16, 17]
+    assert len(friends[0] | friends[1]) == 29 and len(friends[0] & friends[1]) == 4
+    edges = add_self_loops(g.edge_index, 34)
+    x = torch.zeros(34, 1, dtype=torch.float64)
+    x[0], x[33] = 1.0, -1.0
+    after_one = propagate(x, edges, reduce="mean")
+    after_two = propagate(after_one, edges, reduce="mean")
+    assert int((after_one[:, 0] != 0).sum()) == 27
+    assert after_one[sorted(friends[0] & friends[1]), 0].tolist() == [0.0] * 4  # +1 and -1 cancel
+    assert int((after_two[:, 0] != 0).sum()) == 34
