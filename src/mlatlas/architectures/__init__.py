@@ -1,0 +1,1 @@
+"""Architecture explainers of ML Atlas: the distinctive part of each model, small and verified."""

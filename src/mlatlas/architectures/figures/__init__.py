@@ -1,0 +1,1 @@
+"""Build-time figures of the Architecture explainers series."""

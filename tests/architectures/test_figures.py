@@ -1,0 +1,16 @@
+"""Every figure function of the Architecture explainers draws a Figure without arguments."""
+
+import importlib
+
+import pytest
+from matplotlib.figure import Figure
+
+FIGURES = [
+    ("clip", "data_flow"),
+]
+
+
+@pytest.mark.parametrize("module,name", FIGURES)
+def test_figure_smoke(module, name):
+    fn = getattr(importlib.import_module(f"mlatlas.architectures.figures.{module}"), name)
+    assert isinstance(fn(), Figure)
