@@ -50,6 +50,23 @@ def test_shipped_weights_reverse_strings():
     assert len(maps) == 2 and maps[0].shape == (1, 2, 5, 5)
 
 
+# What the lab page quotes: exact reversals of random strings (every length 1-12) by temperature.
+QUOTED_BY_TAU = {0.05: 0.25, 0.5: 0.41, 0.75: 0.93, 1.0: 0.998, 1.5: 0.73, 2.0: 0.28}
+
+
+def test_reversal_breaks_at_both_ends_of_the_temperature_range():
+    """attention-heatmap.md: the model was trained at tau = 1; sharper and flatter attention both break
+    it. ~516 strings per temperature: one string is 0.2%, so 1% is a margin for platform rounding."""
+    model = load_exported(LAB_DIR)
+    for tau, quoted in QUOTED_BY_TAU.items():
+        assert abs(accuracy(model, temperature=tau) - quoted) < (0.003 if tau == 1.0 else 0.01), tau
+    outputs = {}
+    for tau in (0.05, 0.5, 1.0):
+        logits, _ = model(torch.tensor([encode("attention")]), temperature=tau)
+        outputs[tau] = decode(logits[0].argmax(-1).tolist())
+    assert outputs == {0.05: "noittetta", 0.5: "noittetta", 1.0: "noitnetta"}
+
+
 def test_export_round_trip_is_exact(tmp_path):
     torch.manual_seed(1)
     model = ToyAttentionModel(ToyConfig(n_layer=1, n_embd=8, mlp_hidden=8, max_len=4))

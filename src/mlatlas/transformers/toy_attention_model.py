@@ -152,13 +152,14 @@ def train(
 
 
 @torch.no_grad()
-def accuracy(model: ToyAttentionModel, n: int = 512, seed: int = 1) -> float:
-    """Fraction of random strings (every length) reversed exactly, argmax at every position."""
+def accuracy(model: ToyAttentionModel, n: int = 512, seed: int = 1, temperature: float = 1.0) -> float:
+    """Fraction of random strings (every length) reversed exactly, argmax at every position,
+    with the attention scores divided by ``temperature`` (the lab's τ slider)."""
     generator = torch.Generator().manual_seed(seed)
     hits = total = 0
     for length in range(1, model.config.max_len + 1):
         x, y = reversal_batch(n // model.config.max_len + 1, length, model.config, generator)
-        pred = model(x)[0].argmax(-1)
+        pred = model(x, temperature=temperature)[0].argmax(-1)
         hits += int((pred == y).all(-1).sum())
         total += x.shape[0]
     return hits / total
