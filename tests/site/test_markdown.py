@@ -22,7 +22,7 @@ def test_inline_and_display_math_become_placeholders_with_lines():
         ("\\sum_i x_i", True, 5),
     ]
     html = fill(d.html, ["<M0>", "<M1>"], [])
-    assert "<M0>" in html and '<div class="math-display"><M1></div>' in html
+    assert "<M0>" in html and '<div class="math-display" tabindex="0"><M1></div>' in html
     assert "$" not in html
 
 
@@ -53,7 +53,7 @@ def test_heading_anchors_and_toc():
 def test_code_directive_shows_source_of_symbol():
     d = render("```{code} mlatlas.verification:verifies\n```\n")
     assert d.problems == []
-    assert "mlatlas.verification:verifies" in d.html
+    assert "mlatlas.<wbr>verification:<wbr>verifies" in d.html  # the label may wrap on a phone
     assert "__mlatlas_verifies__" in d.html  # the real body, read from the file
 
 
@@ -155,3 +155,24 @@ def test_format_value():
     assert format_value(-3.25, None, "") == "−3.25"
     assert format_value([4, 5], "1", "d") == "5"
     assert format_value(float("inf"), None, "") == "∞"
+
+
+def test_inline_math_spanning_lines_is_not_split_by_block_syntax():
+    text = (
+        "The divergence $S = W(a, b) - \\frac12 W(a, a)\n- \\frac12 W(b, b)$ is zero.\n\n"
+        "- It costs $5\n- and $10\n"
+    )
+    d = render(text)
+    assert [f.tex.split()[0] for f, _ in d.formulas] == ["S"]
+    assert "\\frac12 W(b, b)" in d.formulas[0][0].tex
+    assert d.html.count("<li>") == 2 and "$5" in d.html  # a real list with dollar amounts is left alone
+
+
+def test_figure_caption_links_are_rewritten_and_checked():
+    pages = {(ROOT / "collections/c/there.md").resolve(): ("there", "c/there/")}
+    d = render(
+        "```{figure} fixture_figures:line\n:alt: A line\nSee [there](there.md) and [gone](gone.md).\n```\n",
+        pages,
+    )
+    assert 'href="../../c/there/"' in d.html
+    assert [(line, m.split(":")[0]) for line, m in d.problems] == [(3, "broken link `gone.md`")]

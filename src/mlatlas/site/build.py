@@ -114,7 +114,7 @@ def build_site(
         return BuildResult(len(site.pages), 0, time.perf_counter() - t0, warnings)
 
     say("writing")
-    files = render_site(site, bodies, declared)
+    files = render_site(site, bodies, declared, cache_dir)
     media = {m for b in bodies.values() for m in b.media}
     changed = write_site(site, files, media, Path(out_dir or "_site"), cache_dir, search=search)
     return BuildResult(len(site.pages), changed, time.perf_counter() - t0, warnings)

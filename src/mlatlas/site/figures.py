@@ -24,6 +24,7 @@ import re
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
 
@@ -225,7 +226,7 @@ def clean_svg(svg: str, alt: str) -> str:
     svg = re.sub(r'(<svg\b[^>]*?)\sheight="[^"]*"', r"\1", svg, count=1)
     if m:
         px = float(m.group(1)) * (4 / 3 if m.group(2) == "pt" else 1)
-        svg = svg.replace("<svg", f'<svg style="max-width:{px:.0f}px"', 1)
+        svg = svg.replace("<svg", f'<svg data-w style="max-width:{px:.0f}px;--fig-w:{px:.0f}px"', 1)
     alt_attr = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     svg = svg.replace("<svg", f'<svg role="img" aria-label="{alt_attr}"', 1)
     return svg.strip()
@@ -267,7 +268,10 @@ def render_all(
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = {job: pool.submit(draw if job[0] == "svg" else compute, job[1]) for job in todo}
             for job, fut in futures.items():
-                text, err = fut.result()
+                try:
+                    text, err = fut.result()
+                except BrokenProcessPool:
+                    text, err = "", "the worker process died (out of memory, or a crash in native code)"
                 results[job] = (text, err)
                 if err is None and cache_dir is not None:
                     cache_dir.mkdir(parents=True, exist_ok=True)

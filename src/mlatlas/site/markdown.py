@@ -129,7 +129,9 @@ def make_parser() -> MarkdownIt:
     md.add_render_rule("math_inline_double", _render_math_block)
     md.add_render_rule("math_block", _render_math_block)
     md.add_render_rule("fence", _render_fence)
-    md.add_render_rule("table_open", lambda self, t, i, o, e: '<div class="table-wrap"><table>\n')
+    md.add_render_rule(
+        "table_open", lambda self, t, i, o, e: '<div class="table-wrap" tabindex="0"><table>\n'
+    )
     md.add_render_rule("table_close", lambda self, t, i, o, e: "</table></div>\n")
     return md
 
@@ -149,7 +151,7 @@ def _render_math_inline(self, tokens, idx, options, env):
 
 
 def _render_math_block(self, tokens, idx, options, env):
-    return f'<div class="math-display">{_add_formula(tokens[idx], env, display=True)}</div>\n'
+    return f'<div class="math-display" tabindex="0">{_add_formula(tokens[idx], env, display=True)}</div>\n'
 
 
 def _value_role(state, silent: bool) -> bool:
@@ -200,7 +202,7 @@ def _render_fence(self, tokens, idx, options, env):
     if m is None:
         lang = info.split()[0] if info else ""
         return (
-            f'<pre class="code"><code class="language-{html.escape(lang)}">'
+            f'<pre class="code" tabindex="0"><code class="language-{html.escape(lang)}">'
             f"{highlight_code(token.content, lang)}</code></pre>\n"
         )
     directive, target = m.group(1), m.group(2).strip()
@@ -212,6 +214,11 @@ def _render_fence(self, tokens, idx, options, env):
         (line, f"unknown directive `{{{directive}}}`; the atlas knows `{{code}}` and `{{figure}}`")
     )
     return ""
+
+
+def _breakable(name: str) -> str:
+    """A dotted name with break opportunities after its dots and colon (long labels wrap on phones)."""
+    return re.sub(r"([.:])", r"\1<wbr>", html.escape(name))
 
 
 def _code_directive(target: str, body: str, line: int, draft: Draft, env) -> str:
@@ -240,9 +247,9 @@ def _code_directive(target: str, body: str, line: int, draft: Draft, env) -> str
     lines = f"lines {snippet.first_line}–{snippet.last_line}"
     code = highlight(snippet.source, PythonLexer(), _FORMATTER)
     return (
-        f'<figure class="code-ref"><figcaption><code>{html.escape(label)}</code>'
+        f'<figure class="code-ref"><figcaption data-pagefind-ignore><code>{_breakable(label)}</code> '
         f'<span class="code-where">{html.escape(shown)}, {lines}</span></figcaption>'
-        f'<pre class="code"><code class="language-python">{code}</code></pre></figure>\n'
+        f'<pre class="code" tabindex="0"><code class="language-python">{code}</code></pre></figure>\n'
     )
 
 
@@ -274,7 +281,14 @@ def _figure_directive(target: str, body: str, line: int, draft: Draft, env) -> s
     md: MarkdownIt = env["md"]
     # A fresh env (same draft) so the caption's parse does not re-emit the page's footnotes.
     caption_env = {k: env[k] for k in ("draft", "ctx", "md", "line0")}
-    caption = md.renderInline("\n".join(caption_lines).strip(), caption_env) if caption_lines else ""
+    caption = ""
+    if caption_lines:
+        # Parsed like the body, so its links are rewritten and checked and its math is typeset.
+        tokens = md.parseInline("\n".join(caption_lines).strip(), caption_env)
+        for tok in tokens:
+            tok.map = [line - env["line0"] + 2, line - env["line0"] + 2 + len(caption_lines)]
+        _rewrite_links(tokens, caption_env)
+        caption = md.renderer.render(tokens, md.options, caption_env)
     style = f' style="max-width:{html.escape(options["width"])}"' if "width" in options else ""
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     return (
@@ -365,11 +379,62 @@ def _collect_headings(tokens: list[Token], draft: Draft) -> None:
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_CONTAINER_PREFIX = re.compile(r"^(\s*(?:(?:[-+*]|\d{1,9}[.)])\s+|>\s?)*)")
+_INLINE_CODE = re.compile(r"(`+).*?\1")
+_OPEN_DOLLAR = re.compile(r"(?<![\\$])\$(?!\$)")
+
+
+def protect_multiline_math(body: str) -> str:
+    """Indent the continuation lines of inline `$…$` math that spans lines, so that a line inside the
+    formula starting with `- `, `+ `, `1. `, `#` or `>` stays part of the paragraph instead of
+    becoming a list item or heading. Only spaces are added: line numbers do not move."""
+    lines = body.split("\n")
+    fence = None
+    open_indent = None  # indentation for continuation lines while a `$` is open
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m and open_indent is None:
+            fence = m.group(1)
+            continue
+        if not line.strip():
+            open_indent = None
+            continue
+        if line.lstrip().startswith("$$"):
+            open_indent = None
+            continue
+        if open_indent is not None:
+            lines[i] = open_indent + line.lstrip()
+        scan = _INLINE_CODE.sub("", lines[i])
+        dollars = len(_OPEN_DOLLAR.findall(scan))
+        if open_indent is None and dollars % 2 == 1:
+            tail = scan[scan.rfind("$") + 1 :]
+            if tail[:1].strip() and re.search(r"[\\^_{=]", tail) and _closes_later(lines, i + 1):
+                prefix = _CONTAINER_PREFIX.match(line).group(1)
+                open_indent = " " * (len(prefix) + 4)
+        elif open_indent is not None and dollars % 2 == 1:
+            open_indent = None
+    return "\n".join(lines)
+
+
+def _closes_later(lines: list[str], start: int) -> bool:
+    for line in lines[start:]:
+        if not line.strip() or line.lstrip().startswith("$$"):
+            return False
+        if _OPEN_DOLLAR.search(_INLINE_CODE.sub("", line)):
+            return True
+    return False
+
+
 def render_body(md: MarkdownIt, body: str, line0: int, ctx: LinkContext) -> Draft:
     """Render one page body. `line0` is the file line of the body's first line minus one."""
     draft = Draft()
     env = {"draft": draft, "ctx": ctx, "md": md, "line0": line0 + 1}
-    tokens = md.parse(body, env)
+    tokens = md.parse(protect_multiline_math(body), env)
     _rewrite_links(tokens, env)
     _collect_headings(tokens, draft)
     draft.html = md.renderer.render(tokens, md.options, env)

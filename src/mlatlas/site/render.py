@@ -21,12 +21,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from . import figures as figures_mod
 from .code import source_digest
 from .graph import Paths, collection_colour, graph_svg
 from .markdown import Draft, LinkContext, fill, make_parser, render_body, slugify
-from .mathrender import MathCache, render_formulas
+from .mathrender import Formula, MathCache, render_formulas
 from .model import Page, Site
 from .problems import Problem, did_you_mean, display_path
 from .verifications import Declared
@@ -213,7 +214,28 @@ def _env() -> Environment:
     return env
 
 
-def _verified_rows(declared: list[Declared], root: Path) -> list[dict]:
+_NOTE_MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
+
+
+def _note_html(text: str, rendered: dict[str, str | Exception]) -> Markup:
+    """A badge note as HTML: escaped text with its `$…$` math typeset (TeX shown if KaTeX refused)."""
+    out, last = [], 0
+    for m in _NOTE_MATH.finditer(text):
+        out.append(html.escape(text[last : m.start()]))
+        res = rendered.get(Formula(m.group(1).strip(), False).key)
+        out.append(res if isinstance(res, str) else f"<code>{html.escape(m.group(1))}</code>")
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return Markup("".join(out))
+
+
+def note_formulas(declared: list[Declared]) -> list[Formula]:
+    return [Formula(m.group(1).strip(), False) for d in declared for m in _NOTE_MATH.finditer(d.describe())]
+
+
+def _verified_rows(
+    declared: list[Declared], root: Path, rendered: dict[str, str | Exception] | None = None
+) -> list[dict]:
     groups: dict[tuple[str, str], list[Declared]] = defaultdict(list)
     for d in declared:
         groups[(d.against, d.describe())].append(d)
@@ -221,13 +243,27 @@ def _verified_rows(declared: list[Declared], root: Path) -> list[dict]:
     for (against, text), ds in groups.items():
         rest = text[len(against) :].lstrip(", ")
         files = sorted({display_path(d.path, root) for d in ds})
-        rows.append({"against": against, "rest": rest, "count": len(ds), "files": ", ".join(files)})
+        rows.append(
+            {
+                "against": against,
+                "rest": _note_html(rest, rendered or {}),
+                "count": len(ds),
+                "files": ", ".join(files),
+            }
+        )
     return sorted(rows, key=lambda r: r["against"])
 
 
-def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -> dict[str, str]:
+def render_site(
+    site: Site, bodies: dict[str, Body], declared: list[Declared], cache_dir: Path | None = None
+) -> dict[str, str]:
     """Every output file of the site as {relative path: text} (assets are copied by the writer)."""
     env = _env()
+    note_math: dict[str, str | Exception] = {}
+    if formulas := note_formulas(declared):  # math in badge notes, typeset like the pages' math
+        cache = MathCache(cache_dir / "math.json" if cache_dir else None)
+        note_math = render_formulas(formulas, cache)
+        cache.save()
     cfg = site.config
     ids = site.by_id()
     minutes = {pid: b.minutes for pid, b in bodies.items()}
@@ -257,7 +293,9 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
     for page in site.pages:
         body = bodies[page.id]
         url = page.url
-        ctx = common(url, page.title, page.summary, body.has_math)
+        verified = _verified_rows(by_page.get(page.id, []), repo_root, note_math)
+        note_has_math = any("katex" in str(v["rest"]) for v in verified)
+        ctx = common(url, page.title, page.summary, body.has_math or note_has_math)
         if page.kind == "collection":
             chapters = site.chapters_of(page.id)
             files[url + "index.html"] = env.get_template("collection.html").render(
@@ -288,7 +326,7 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
         elif page.kind == "lab":
             crumbs = [("Labs", ctx["root"] + "labs/")]
         prereqs = [ids[p] for p in page.prerequisites if p in ids]
-        path_len = len(paths.learning_path(page.id)) - 1
+        path_len = len(paths.learning_path(page.id))  # the page itself included, as on the path page
         template = "page.html"
         files[url + "index.html"] = env.get_template(template).render(
             **ctx,
@@ -302,7 +340,7 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
             prereqs=prereqs,
             leads=paths.leads_to(page.id),
             path_len=path_len,
-            verified=_verified_rows(by_page.get(page.id, []), repo_root),
+            verified=verified,
             test_files=sorted({display_path(d.path, repo_root) for d in by_page.get(page.id, [])}),
         )
         if page.kind == "lab":
@@ -411,8 +449,8 @@ def render_site(site: Site, bodies: dict[str, Body], declared: list[Declared]) -
             **{
                 **empty,
                 "path": path,
-                "intro": f"Everything {page.title} builds on, in reading order: {len(path)} pages, "
-                f"about {sum(minutes.get(p.id, 1) for p in path)} minutes.",
+                "intro": f"Everything {page.title} builds on, in reading order, ending with the page "
+                f"itself: {len(path)} pages, about {sum(minutes.get(p.id, 1) for p in path)} minutes.",
             },
         )
 
@@ -438,7 +476,53 @@ def pygments_css() -> str:
     strip = lambda css: "\n".join(
         ln for ln in css.splitlines() if "background" not in ln.split("{")[-1] or " .hll " in ln
     )
-    return "/* Pygments: default (light) and monokai (dark) */\n" + strip(light) + "\n" + strip(dark) + "\n"
+    light = _readable(strip(light), CODE_BG_LIGHT)
+    dark = _readable(strip(dark), CODE_BG_DARK)
+    return (
+        "/* Pygments: default (light) and monokai (dark), colours adjusted to >= 4.6:1 */\n"
+        + light
+        + "\n"
+        + dark
+        + "\n"
+    )
+
+
+CODE_BG_LIGHT, CODE_BG_DARK = "#f3f4f7", "#161c26"  # --code-bg in style.css
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (f(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _rgb(hex_colour: str) -> tuple[float, float, float]:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    return tuple(int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = _luminance(_rgb(a)), _luminance(_rgb(b))
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def _readable(css: str, background: str, target: float = 4.6) -> str:
+    """Darken (light theme) or lighten (dark theme) each token colour until it meets WCAG AA."""
+    towards = 0.0 if _luminance(_rgb(background)) > 0.5 else 1.0
+
+    def fix(m: re.Match) -> str:
+        base = _rgb(m.group(1))
+        hexed = m.group(1)
+        for step in range(21):  # move 5% of the way to black (or white) per step
+            rgb = tuple(c + (towards - c) * 0.05 * step for c in base)
+            hexed = "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+            if contrast(hexed, background) >= target:
+                break
+        return f"color: {hexed}"
+
+    return re.sub(r"(?<![-\w])color: (#[0-9A-Fa-f]{3,6})\b", fix, css)
 
 
 def _xml(text: str) -> str:

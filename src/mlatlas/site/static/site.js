@@ -38,6 +38,24 @@
     });
   });
 
+  // Scroll areas (code, display math, tables, wide figures) are keyboard-focusable only while they
+  // actually scroll, so the tab order does not stop at every equation.
+  var scrollers = document.querySelectorAll("pre.code, .math-display, .table-wrap, .figure-svg");
+  var markScrollers = function () {
+    scrollers.forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        el.setAttribute("tabindex", "0");
+        if (!el.hasAttribute("aria-label") && !el.closest("figure.code-ref")) el.setAttribute("aria-label", "Scrollable content");
+      } else if (!el.matches("pre.code")) {
+        el.removeAttribute("tabindex");
+      }
+    });
+  };
+  if (scrollers.length) {
+    markScrollers();
+    window.addEventListener("resize", markScrollers);
+  }
+
   // Essays: filter the cards by tag (the buttons are hidden without JavaScript).
   var filter = document.querySelector(".tag-filter");
   if (filter) {
