@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 FIGURES = [
     ("autodiff", "neuron_graph"),
     ("autodiff", "finite_difference_error"),
+    ("convolutions", "receptive_field_growth"),
 ]
 
 
