@@ -38,8 +38,12 @@ def quadratic(seed):
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 2**31))
-@verifies("loss-landscapes", against="identities on a quadratic", tol=TOL,
-          note="float64; 1-D path is the exact parabola L(a) + alpha g.d + alpha^2 d.H.d / 2 (Hypothesis)")
+@verifies(
+    "loss-landscapes",
+    against="identities on a quadratic",
+    tol=TOL,
+    note="float64; 1-D path is the exact parabola L(a) + alpha g.d + alpha^2 d.H.d / 2 (Hypothesis)",
+)
 def test_linear_path_on_a_quadratic_is_the_exact_parabola(seed):
     loss, H, theta_star, _, _, rng = quadratic(seed % 1000)
     a, b = params_like(rng), params_like(rng)
@@ -52,8 +56,12 @@ def test_linear_path_on_a_quadratic_is_the_exact_parabola(seed):
     np.testing.assert_allclose(curve.losses[[2, 6]], [loss(a), loss(b)], rtol=TOL)  # alpha = 0 and 1
 
 
-@verifies("loss-landscapes", against="identities on a quadratic", tol=TOL,
-          note="float64; 2-D slice at the minimum is the quadratic form of D^T H D")
+@verifies(
+    "loss-landscapes",
+    against="identities on a quadratic",
+    tol=TOL,
+    note="float64; 2-D slice at the minimum is the quadratic form of D^T H D",
+)
 def test_2d_slice_at_the_minimum_is_the_projected_hessian_form():
     loss, H, theta_star, c, template, rng = quadratic(1)
     center = ll.unflatten(theta_star, template)
@@ -78,8 +86,12 @@ def test_filter_normalised_directions_have_the_filter_norms():
         np.testing.assert_array_equal(db, 0.0)
 
 
-@verifies("loss-landscapes", against="identities on a quadratic", tol=TOL,
-          note="and: filter-normalised slices are invariant to ReLU rescaling (float64)")
+@verifies(
+    "loss-landscapes",
+    against="identities on a quadratic",
+    tol=TOL,
+    note="and: filter-normalised slices are invariant to ReLU rescaling (float64)",
+)
 def test_filter_normalisation_makes_slices_invariant_to_relu_rescaling():
     rng = np.random.default_rng(3)
     x, y = nn_.make_dataset("moons", 60, rng)
@@ -94,8 +106,10 @@ def test_filter_normalisation_makes_slices_invariant_to_relu_rescaling():
     np.testing.assert_allclose(loss(rescaled), loss(params), rtol=TOL)
     raw1, raw2 = ll.random_direction(params, rng), ll.random_direction(params, rng)
     grid = np.linspace(-1, 1, 5)
-    normalised = [ll.slice_2d(loss, p, ll.filter_normalize(raw1, p), ll.filter_normalize(raw2, p), grid, grid)
-                  for p in (params, rescaled)]
+    normalised = [
+        ll.slice_2d(loss, p, ll.filter_normalize(raw1, p), ll.filter_normalize(raw2, p), grid, grid)
+        for p in (params, rescaled)
+    ]
     np.testing.assert_allclose(normalised[0].losses, normalised[1].losses, rtol=TOL, atol=TOL)
     # without filter normalisation the same raw directions give a different picture
     raw = [ll.slice_2d(loss, p, raw1, raw2, grid, grid) for p in (params, rescaled)]
@@ -130,3 +144,18 @@ def test_figures_return_figures():
     from mlatlas.foundations.figures import loss_landscapes as figs
 
     assert isinstance(figs.interpolation_and_slice(), Figure)
+
+
+def test_the_figures_numbers():
+    """The numbers the page and the figure's alt text quote: the line from initialisation (alpha = 0) to
+    the trained network (alpha = 1) falls from ~0.68 to ~0.0035 and keeps falling a little past 1
+    (no L2 term: nothing stops the weights from growing); the network has 337 parameters."""
+    from mlatlas.foundations.figures.loss_landscapes import _trained_moons
+
+    start, trained, loss, _ = _trained_moons()
+    alphas = np.linspace(-0.5, 1.5, 81)
+    curve = ll.linear_path(loss, start, trained, alphas)
+    assert round(curve.losses[20], 2) == 0.68 and alphas[20] == 0.0
+    assert round(curve.losses[60], 4) == 0.0035 and alphas[60] == 1.0
+    assert 1.0 < alphas[np.argmin(curve.losses)] < 1.5
+    assert ll.flatten(trained).size == 337

@@ -21,8 +21,10 @@ TORCH_ACT = {
 def torch_loss(params, x, y, activation, loss, l2):
     """The same network written with torch ops; autograd does the backward pass."""
     tparams = [
-        (torch.tensor(W, dtype=torch.float64, requires_grad=True),
-         torch.tensor(b, dtype=torch.float64, requires_grad=True))
+        (
+            torch.tensor(W, dtype=torch.float64, requires_grad=True),
+            torch.tensor(b, dtype=torch.float64, requires_grad=True),
+        )
         for W, b in params
     ]
     a = torch.tensor(x, dtype=torch.float64)
@@ -52,8 +54,12 @@ def problem(loss, activation, seed=0, B=7, sizes=(3, 5, 4)):
 
 @pytest.mark.parametrize("activation", nn_.ACTIVATIONS)
 @pytest.mark.parametrize("loss", nn_.LOSSES)
-@verifies("neural-networks", against="torch autograd", tol=TOL,
-          note="float64; forward, loss and every gradient, 4 activations x 2 losses, with L2")
+@verifies(
+    "neural-networks",
+    against="torch autograd",
+    tol=TOL,
+    note="float64; forward, loss and every gradient, 4 activations x 2 losses, with L2",
+)
 def test_forward_and_backward_match_torch_autograd(activation, loss):
     params, x, y = problem(loss, activation)
     ours = nn_.loss_and_gradients(params, x, y, activation=activation, loss=loss, l2=0.03)
@@ -69,8 +75,12 @@ def test_forward_and_backward_match_torch_autograd(activation, loss):
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
 @pytest.mark.parametrize("loss", nn_.LOSSES)
-@verifies("neural-networks", against="finite differences", tol=FD_TOL,
-          note="float64 central differences, h = 1e-6, every parameter")
+@verifies(
+    "neural-networks",
+    against="finite differences",
+    tol=FD_TOL,
+    note="float64 central differences, h = 1e-6, every parameter",
+)
 def test_gradients_match_central_finite_differences(activation, loss):
     params, x, y = problem(loss, activation, seed=1)
     grads = nn_.loss_and_gradients(params, x, y, activation=activation, loss=loss, l2=0.01).grads
@@ -89,6 +99,8 @@ def test_gradients_match_central_finite_differences(activation, loss):
                 minus[l][which][idx] -= h
                 numeric[idx] = (f(plus) - f(minus)) / (2 * h)
             np.testing.assert_allclose(grads[l][which], numeric, rtol=FD_TOL, atol=FD_TOL)
+            # FD_TOL is a safety margin: the page says the worst gap observed stays below 1e-9 (~3e-10)
+            assert np.max(np.abs(grads[l][which] - numeric)) < 1e-9
 
 
 def test_sgd_step_matches_torch_optim_sgd():
@@ -130,6 +142,10 @@ def test_bce_is_finite_for_confident_wrong_logits():
     loss, dlogits, _ = nn_.bce_loss(np.array([[800.0], [-800.0]]), np.array([0, 1]))
     np.testing.assert_allclose(loss, 800.0, rtol=TOL)
     np.testing.assert_allclose(dlogits, [[0.5], [-0.5]], rtol=TOL)
+    # the literal log(1 + e^z) would not survive: e^z overflows float64 past z = log(max) = 709.78
+    assert round(float(np.log(np.finfo(np.float64).max)), 2) == 709.78
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.exp(800.0))
 
 
 def test_training_solves_moons():
@@ -163,8 +179,7 @@ def test_bad_input_is_rejected_with_a_clear_message():
     with pytest.raises(ValueError, match="bce labels must be 0 or 1"):
         nn_.loss_and_gradients(params, np.zeros((2, 2)), np.array([0, 2]))
     with pytest.raises(ValueError, match="integers in"):
-        nn_.loss_and_gradients(nn_.init_mlp([2, 3], rng), np.zeros((2, 2)), np.array([0, 3]),
-                               loss="softmax")
+        nn_.loss_and_gradients(nn_.init_mlp([2, 3], rng), np.zeros((2, 2)), np.array([0, 3]), loss="softmax")
     with pytest.raises(ValueError, match="unknown loss"):
         nn_.loss_and_gradients(params, np.zeros((2, 2)), np.array([0, 1]), loss="mse")
     with pytest.raises(ValueError, match="learning rate must be > 0"):

@@ -28,8 +28,12 @@ def diagnostic_space(prev, sens, spec):
     }
 
 
-@verifies("probability", against="exact enumeration", tol=TOL,
-          note="Bayes, total probability and conditionals vs exact rational sums over outcomes")
+@verifies(
+    "probability",
+    against="exact enumeration",
+    tol=TOL,
+    note="Bayes, total probability and conditionals vs exact rational sums over outcomes",
+)
 def test_bayes_matches_exact_enumeration():
     prev, sens, spec = Fraction(1, 100), Fraction(99, 100), Fraction(95, 100)
     space = diagnostic_space(prev, sens, spec)
@@ -37,8 +41,9 @@ def test_bayes_matches_exact_enumeration():
     assert exact_ppv == Fraction(99, 594) == Fraction(1, 6)  # 0.0099 / (0.0099 + 0.0495)
     np.testing.assert_allclose(pr.positive_predictive_value(TEST), float(exact_ppv), rtol=TOL)
     exact_positive = pr.enumerate_probability(space, lambda w: w[1])
-    np.testing.assert_allclose(pr.total_probability([0.01, 0.99], [0.99, 0.05]), float(exact_positive),
-                               rtol=TOL)
+    np.testing.assert_allclose(
+        pr.total_probability([0.01, 0.99], [0.99, 0.05]), float(exact_positive), rtol=TOL
+    )
     joint = np.array([[float(space[(d, t)]) for t in (True, False)] for d in (True, False)])  # P[D, T]
     cond = pr.conditional(joint)  # P(D | T)
     np.testing.assert_allclose(cond[0, 0], float(exact_ppv), rtol=TOL)
@@ -65,8 +70,9 @@ def test_simulation_agrees_with_exact_answers():
     est = pr.simulate_positive_predictive_value(TEST, 200_000, rng)
     exact = pr.positive_predictive_value(TEST)
     assert abs(est.value - exact) <= SIGMAS * est.std_error, (est, exact)
-    dice = pr.monte_carlo_probability(pr.draw_two_dice, lambda w: sum(w) == 8, 50_000, rng,
-                                      given=lambda w: w[0] % 2 == 0)
+    dice = pr.monte_carlo_probability(
+        pr.draw_two_dice, lambda w: sum(w) == 8, 50_000, rng, given=lambda w: w[0] % 2 == 0
+    )
     assert abs(dice.value - 1 / 6) <= SIGMAS * dice.std_error, dice
     assert 0.45 * 50_000 < dice.n < 0.55 * 50_000  # about half the throws have an even first die
 
@@ -74,7 +80,10 @@ def test_simulation_agrees_with_exact_answers():
 probability_tables = st.integers(2, 4).flatmap(
     lambda x: st.integers(2, 4).flatmap(
         lambda y: st.lists(st.floats(0.01, 1.0), min_size=x * y, max_size=x * y).map(
-            lambda v: (np.array(v) / np.sum(v)).reshape(x, y))))
+            lambda v: (np.array(v) / np.sum(v)).reshape(x, y)
+        )
+    )
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -106,6 +115,16 @@ def test_conditioning_on_an_impossible_column_gives_nan():
     assert np.all(np.isnan(cond[:, 1])) and np.allclose(cond[:, 0], 0.5)
 
 
+def test_casscells_question_and_this_pages_question():
+    # Casscells et al. (1978): prevalence 1/1000, false-positive rate 5% (sensitivity taken as 1) -> ~2%
+    question = pr.DiagnosticTest(prevalence=0.001, sensitivity=1.0, specificity=0.95)
+    casscells = pr.positive_predictive_value(question)
+    np.testing.assert_allclose(casscells, 1 / (1 + 0.999 * 0.05 / 0.001), rtol=TOL)
+    assert round(100 * casscells) == 2
+    # the page's own question: prevalence 1/100, sensitivity 99%, false-positive rate 5% -> 1/6
+    np.testing.assert_allclose(pr.positive_predictive_value(TEST), 1 / 6, rtol=TOL)
+
+
 def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="sum to 1"):
         pr.bayes(np.array([0.5, 0.6]), np.array([0.1, 0.2]))
@@ -118,8 +137,9 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="conditioning event has probability 0"):
         pr.enumerate_probability(pr.two_dice(), lambda w: True, given=lambda w: sum(w) > 12)
     with pytest.raises(ValueError, match="none of the 10 samples"):
-        pr.monte_carlo_probability(pr.draw_two_dice, lambda w: True, 10, np.random.default_rng(0),
-                                   given=lambda w: sum(w) > 12)
+        pr.monte_carlo_probability(
+            pr.draw_two_dice, lambda w: True, 10, np.random.default_rng(0), given=lambda w: sum(w) > 12
+        )
     with pytest.raises(ValueError, match="axis 0"):
         pr.marginal(np.full((2, 2), 0.25), 2)
 

@@ -57,6 +57,9 @@ def test_matches_torch_softmax_float32():
 def test_log_sum_exp_matches_torch_logsumexp():
     z = torch.tensor([[1000.0, 1000.0, -5.0], [-1e4, 0.0, 3.0]], dtype=torch.float64)
     torch.testing.assert_close(log_sum_exp(z), torch.logsumexp(z, dim=-1), rtol=TOL, atol=TOL)
+    # a soft maximum: max_j z_j <= logsumexp(z) <= max_j z_j + log K
+    m = z.amax(dim=-1)
+    assert torch.all(m <= log_sum_exp(z)) and torch.all(log_sum_exp(z) <= m + math.log(z.shape[-1]))
 
 
 def test_stable_where_the_naive_formula_overflows():

@@ -20,8 +20,12 @@ def fake_backends(monkeypatch):
     return set_available
 
 
-@verifies("gpus-and-accelerators", against="selection order CUDA → MPS → CPU", tol="exact",
-          note="torch.cuda.is_available / torch.backends.mps.is_available monkeypatched on CPU")
+@verifies(
+    "gpus-and-accelerators",
+    against="selection order CUDA → MPS → CPU",
+    tol="exact",
+    note="torch.cuda.is_available / torch.backends.mps.is_available monkeypatched on CPU",
+)
 @pytest.mark.parametrize(
     "cuda,mps,expected",
     [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")],
@@ -77,3 +81,31 @@ def test_describe_devices_reports_this_machine():
 
 def test_supports_bfloat16_answers_for_cpu():
     assert isinstance(devices.supports_bfloat16(torch.device("cpu")), bool)
+
+
+def test_supports_bfloat16_checks_the_arm_feature_and_the_macos_version(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(devices.platform, "machine", lambda: "arm64")
+    for has_bf16 in (False, True):  # e.g. Apple M1 / Graviton2, then M2 / Graviton3
+        monkeypatch.setattr(devices, "arm_cpu_has_bf16", lambda has_bf16=has_bf16: has_bf16)
+        assert devices.supports_bfloat16(torch.device("cpu")) is has_bf16
+    monkeypatch.setattr(devices.platform, "machine", lambda: "x86_64")
+    assert devices.supports_bfloat16(torch.device("cpu")) is False  # neither AVX512-BF16 nor AMX
+    for version, expected in ((None, False), (13, False), (14, True), (15, True)):
+        monkeypatch.setattr(devices, "macos_major_version", lambda version=version: version)
+        assert devices.supports_bfloat16(torch.device("mps")) is expected
+
+
+def test_arm_feature_is_read_from_proc_cpuinfo(monkeypatch, tmp_path):
+    monkeypatch.setattr(devices.platform, "system", lambda: "Linux")
+    real_open = open
+    for features, expected in (("fp asimd evtstrm aes crc32", False), ("fp asimd sve bf16 i8mm", True)):
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor\t: 0\nFeatures\t: {features}\n")
+
+        def fake_open(path, *args, _cpuinfo=cpuinfo, **kwargs):
+            return real_open(_cpuinfo if path == "/proc/cpuinfo" else path, *args, **kwargs)
+
+        monkeypatch.setattr("builtins.open", fake_open)
+        assert devices.arm_cpu_has_bf16() is expected

@@ -1,7 +1,9 @@
 """Optimisers as pure update functions: SGD, momentum, Nesterov, RMSProp, Adam, AdamW.
 
 Papers: Polyak 1964 (heavy-ball momentum); Nesterov 1983, in the deep-learning form of Sutskever,
-Martens, Dahl & Hinton 2013; Hinton's 2012 lecture notes (RMSProp); Kingma & Ba 2014, arXiv
+Martens, Dahl & Hinton 2013 (gradient at the look-ahead point), rewritten with the gradient at the
+current point by Bengio, Boulanger-Lewandowski & Pascanu 2012, arXiv 1212.0901 (torch's form, ours);
+Hinton's 2012 lecture notes (RMSProp); Kingma & Ba 2014, arXiv
 1412.6980 (Adam); Loshchilov & Hutter 2017, arXiv 1711.05101 (AdamW) and 2016, arXiv 1608.03983
 (cosine schedule, SGDR).
 Every optimiser is ``step(x, grad, state, **hyperparameters) -> (x_new, state_new)``: the state goes
@@ -66,10 +68,10 @@ def sgd_step(
 ) -> tuple[Tensor, SGDState]:
     """One step of SGD, heavy-ball momentum (``momentum > 0``) or Nesterov (``nesterov=True``).
 
-        g ← ∇f(x) + λ x                 (L2 weight decay, coupled into the gradient)
-        b ← μ b + g                     (velocity; b₀ = 0, so b₁ = g as in torch)
-        d ← g + μ b  if Nesterov else b (Nesterov looks one velocity step ahead)
-        x ← x − η d
+    g ← ∇f(x) + λ x                 (L2 weight decay, coupled into the gradient)
+    b ← μ b + g                     (velocity; b₀ = 0, so b₁ = g as in torch)
+    d ← g + μ b  if Nesterov else b (Nesterov: Bengio et al.'s rewrite of the look-ahead gradient)
+    x ← x − η d
     """
     _check(x, grad, lr)
     if nesterov and momentum <= 0.0:
@@ -99,9 +101,9 @@ def rmsprop_step(
 ) -> tuple[Tensor, RMSPropState]:
     """One RMSProp step: divide the gradient by a running root-mean-square of past gradients.
 
-        s ← α s + (1 − α) g²
-        u ← g / (√s + ε)
-        b ← μ b + u ;  x ← x − η b      (with momentum; otherwise x ← x − η u)
+    s ← α s + (1 − α) g²
+    u ← g / (√s + ε)
+    b ← μ b + u ;  x ← x − η b      (with momentum; otherwise x ← x − η u)
     """
     _check(x, grad, lr)
     g = grad + weight_decay * x if weight_decay != 0.0 else grad
@@ -131,11 +133,11 @@ def adam_step(
 ) -> tuple[Tensor, AdamState]:
     """One Adam step (Kingma & Ba 2014, Algorithm 1); ``decoupled=True`` makes it AdamW.
 
-        x ← x (1 − η λ)                     (AdamW: decay the weights directly)
-        g ← ∇f(x) + λ x                     (Adam: L2 decay folded into the gradient)
-        m ← β₁ m + (1 − β₁) g               (first moment)
-        v ← β₂ v + (1 − β₂) g²              (second moment)
-        x ← x − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)   (bias-corrected step)
+    x ← x (1 − η λ)                     (AdamW: decay the weights directly)
+    g ← ∇f(x) + λ x                     (Adam: L2 decay folded into the gradient)
+    m ← β₁ m + (1 − β₁) g               (first moment)
+    v ← β₂ v + (1 − β₂) g²              (second moment)
+    x ← x − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)   (bias-corrected step)
     """
     _check(x, grad, lr)
     t = state.step + 1

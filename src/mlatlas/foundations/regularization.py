@@ -1,8 +1,10 @@
 """Regularisation: dropout, weight decay (L2 against decoupled), gradient clipping.
 
-Papers: Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, JMLR 15 (dropout; the
-"inverted" train-time scaling used by every framework); Loshchilov & Hutter 2017, arXiv 1711.05101
-(decoupled weight decay); Pascanu, Mikolov & Bengio 2012, arXiv 1211.5063 (clipping by norm).
+Papers: Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, JMLR 15 (dropout: their p is
+the *keep* probability and they scale the weights by p at test time; the "inverted" train-time scaling
+by 1/(1 − p), p the drop probability, that every framework uses is a later convention);
+Loshchilov & Hutter 2017, arXiv 1711.05101 (decoupled weight decay);
+Pascanu, Mikolov & Bengio 2012, arXiv 1211.5063 (clipping by norm).
 Three small tools that keep a network from trusting its training data, or its gradients, too much.
 Each is a pure function checked against torch's own (F.dropout, torch.optim weight_decay,
 torch.nn.utils.clip_grad_norm_ / clip_grad_value_).

@@ -3,7 +3,8 @@
 No paper: this is the practical side of the accelerator landscape (NVIDIA CUDA, 2007; Apple's
 Metal Performance Shaders backend for PyTorch, 2022; Apple MLX, 2023, a separate framework).
 ``select_device`` picks the fastest backend PyTorch can use on this machine, in the order
-CUDA → MPS → CPU, and every demo in the package calls it instead of hard-coding "cuda".
+CUDA → MPS → CPU. The roofline demo calls it; the other demos and tests of the package are small enough
+to run on the CPU and never hard-code "cuda" either.
 
 MLX is not a PyTorch backend: it is reported by ``describe_devices`` (if installed) but never
 selected, because tensors cannot move between MLX and torch without a copy through NumPy.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import subprocess
 from dataclasses import dataclass
 
 import torch
@@ -69,18 +71,52 @@ def select_device(prefer: str | None = None) -> torch.device:
     return device
 
 
+def macos_major_version() -> int | None:
+    """The major macOS version (14 for Sonoma), or None off macOS."""
+    release = platform.mac_ver()[0]
+    return int(release.split(".")[0]) if release else None
+
+
+def arm_cpu_has_bf16() -> bool:
+    """Whether this Arm CPU has the BF16 extension (FEAT_BF16, Armv8.6): Apple M2 and later, Graviton3
+    and Neoverse V1/N2 have it; Apple M1 and Graviton2 (Neoverse N1) do not. Asks the OS: the
+    ``bf16`` flag of /proc/cpuinfo on Linux, ``sysctl hw.optional.arm.FEAT_BF16`` on macOS."""
+    if platform.system() == "Darwin":
+        try:
+            out = subprocess.run(
+                ["sysctl", "-n", "hw.optional.arm.FEAT_BF16"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return out == "1"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return any(
+                line.lower().startswith("features") and "bf16" in line.split(":", 1)[1].split() for line in f
+            )
+    except OSError:
+        return False
+
+
 def supports_bfloat16(device: torch.device) -> bool:
-    """Whether bfloat16 matmuls run natively (not emulated) on ``device``, as far as torch reports."""
+    """Whether bfloat16 matmuls run natively (not emulated) on ``device``, as far as we can tell."""
     if device.type == "cuda":
         return bool(torch.cuda.is_bf16_supported())
     if device.type == "mps":
-        return True  # MPS supports bfloat16 from macOS 14
+        major = macos_major_version()
+        return major is not None and major >= 14  # MPS supports bfloat16 from macOS 14
     # On x86 CPUs, AVX512-BF16 or AMX gives native bf16 dot products; otherwise it is emulated.
     for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
         check = getattr(torch.cpu, probe, None)
         if check is not None and check():
             return True
-    return platform.machine().lower() in ("arm64", "aarch64")  # Apple silicon / recent Arm cores
+    if platform.machine().lower() in ("arm64", "aarch64"):
+        return arm_cpu_has_bf16()  # not every Arm core: M1 and Graviton2 lack BF16
+    return False
 
 
 def synchronize(device: torch.device) -> None:
