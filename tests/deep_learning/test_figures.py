@@ -9,6 +9,7 @@ FIGURES = [
     ("autodiff", "neuron_graph"),
     ("autodiff", "finite_difference_error"),
     ("convolutions", "receptive_field_growth"),
+    ("normalization", "activation_scale_by_depth"),
 ]
 
 
