@@ -1,0 +1,1 @@
+"""Efficiency and distributed training on torch.distributed (one concept per module)."""
