@@ -1,0 +1,1 @@
+"""Figures for the generative chapters (each draws in a few seconds, training tiny seeded models)."""
