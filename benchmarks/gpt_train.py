@@ -5,7 +5,8 @@ Run by hand:  .venv/bin/python benchmarks/gpt_train.py [--steps 30] [--threads N
 Measures, in the same run:
 1. the machine's float32 matmul peak (best of several 1024×1024 matmuls),
 2. training-step tokens/s of our GPT (attention from mlatlas.transformers.attention) on the
-   nanoGPT "baby" config (4 layers, 4 heads, width 128, block 64, batch 12),
+   reduced CPU config nanoGPT suggests for its "baby GPT" (4 layers, 4 heads, width 128, block 64,
+   batch 12; the baby GPT itself is 6 layers, 6 heads, width 384, block 256),
 3. the same model with attention replaced by torch's fused scaled_dot_product_attention (reference),
 4. both again with dropout 0.1, to show what dropout costs each.
 The four configurations take turns (a few steps each, round after round) and each reports its

@@ -201,3 +201,16 @@ def test_fast_dropout_matches_nn_dropout_in_distribution():
     assert Dropout(0.1).eval()(x) is x
     with pytest.raises(ValueError, match="dropout probability"):
         Dropout(1.0)
+
+
+def test_the_sampling_figures_numbers():
+    """What the figure's alt text says: tau = 0.5 puts ~0.67 on the top token; tau = 2 spreads the mass
+    from 0.247 down to 0.026; top-k 3 keeps three tokens and top-p 0.8 keeps four."""
+    from mlatlas.transformers.figures.gpt import SAMPLING_LOGITS
+
+    z = torch.tensor(SAMPLING_LOGITS, dtype=torch.float64)
+    assert round(next_token_distribution(z, temperature=0.5)[0].item(), 2) == 0.67
+    warm = next_token_distribution(z, temperature=2.0)
+    assert (round(warm.max().item(), 3), round(warm.min().item(), 3)) == (0.247, 0.026)
+    assert int((next_token_distribution(z, top_k=3) > 0).sum()) == 3
+    assert int((next_token_distribution(z, top_p=0.8) > 0).sum()) == 4

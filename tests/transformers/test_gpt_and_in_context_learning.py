@@ -76,6 +76,10 @@ def test_committed_run_shows_in_context_learning():
     acc = rec["in_context_accuracy"]
     assert acc["0"] < 0.1 < 0.25 < acc["1"]  # first sighting near chance (1/26), repeats well above it
     assert rec["history"][-1]["val_loss"] < 1.0
+    # the numbers the page quotes from this record
+    assert [round(acc[k], 2) for k in "0123"] == [0.03, 0.33, 0.38, 0.50]
+    assert round(rec["parameters"] / 1e6, 2) == 0.81
+    assert rec["lookup_prompt"].startswith("f b=f")  # prompted "q=x b=f q=", it answers f, not x
 
 
 def test_figures_return_figures():

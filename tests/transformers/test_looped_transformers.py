@@ -67,3 +67,18 @@ def test_figure_parameters_and_states_returns_a_figure():
     from mlatlas.transformers.figures.looped_transformers import parameters_and_states
 
     assert isinstance(parameters_and_states(), Figure)
+
+
+def test_injected_updates_fall_as_one_over_l():
+    """The figure's right panel: with input injection (x re-added before every loop), the relative
+    update at loop l is about 1/l for the untrained model the figure draws."""
+    torch.manual_seed(0)
+    # the figure builds the plain loop first from the same seed; do the same to get its weights
+    LoopedTransformer(LoopedConfig(width=32, num_heads=4, num_loops=24, input_injection=False))
+    model = LoopedTransformer(LoopedConfig(width=32, num_heads=4, num_loops=24, input_injection=True))
+    x = torch.randn(4, 16, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        _, states = model(x, return_all=True)
+    steps = [(b - a).norm().item() / a.norm().item() for a, b in zip(states[:-1], states[1:])]
+    for l, step in enumerate(steps, start=1):
+        assert abs(l * step - 1) < 0.05, (l, step)

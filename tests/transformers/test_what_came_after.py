@@ -13,6 +13,15 @@ def test_lineage_is_valid_and_everything_descends_from_2017():
     assert "dpo" in descendants("gpt3") and "bert" not in descendants("gpt1")
 
 
+def test_the_decoder_lane_draws_on_its_own_lane_and_inside_the_block_only():
+    # the page: the decoder lane builds on the 2017 Transformer, on itself and on the block lane (RoPE,
+    # Switch); not on the encoder, vision or alignment lanes
+    family = {m.id: m.family for m in LINEAGE}
+    sources = {family[p] for m in LINEAGE if m.family == "decoder" for p in m.builds_on}
+    assert sources == {"encoder–decoder", "decoder", "inside the block"}
+    assert set(next(m for m in LINEAGE if m.id == "llama").builds_on) == {"gpt3", "chinchilla", "rope"}
+
+
 def test_validation_catches_mistakes():
     bad_parent = dataclasses.replace(LINEAGE[1], builds_on=("nope",))
     with pytest.raises(ValueError, match="unknown id"):

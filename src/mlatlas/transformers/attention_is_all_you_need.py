@@ -271,7 +271,9 @@ def train_toy(model_config: TransformerConfig | None = None, cfg: ToyTrainConfig
 
 
 def demo(save: str | Path | None = None) -> None:
-    """`mlatlas run attention-is-all-you-need`: learn to reverse 10-digit strings (a few minutes on CPU)."""
+    """`mlatlas run attention-is-all-you-need`: train the 236k-parameter model for 1,500 steps to reverse
+    10-digit strings, printing greedy accuracy every 100 steps and the seconds taken; ``save`` writes the
+    run record (the page's figure reads ``data/attention_is_all_you_need_run.json``)."""
     rec = train_toy()
     for h in rec["history"]:
         print(

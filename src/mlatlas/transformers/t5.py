@@ -47,7 +47,8 @@ class T5Config:
 
 
 class T5Attention(nn.Module):
-    """softmax(Q Kᵀ + bias) V: note the missing 1/√D (T5 folds it into the initialisation)."""
+    """softmax(Q Kᵀ + bias) V: note the missing 1/√D (the original T5 code folds it into the query
+    weights' initialisation; this module keeps PyTorch's default initialisation)."""
 
     def __init__(self, config: T5Config):
         super().__init__()

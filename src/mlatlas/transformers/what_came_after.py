@@ -3,16 +3,17 @@
 Paper: Ashish Vaswani et al. (2017), "Attention Is All You Need", arXiv:1706.03762, and the works
 listed in ``LINEAGE`` (each entry carries its own arXiv id).
 
-Each milestone records its year, family (encoder, decoder, encoder–decoder, vision, efficiency,
-alignment), the idea it added and the milestones it built on, so the chapter's timeline figure and
-any other view of the lineage come from one checked table rather than from prose.
+Each milestone records its year, family (encoder, decoder, encoder–decoder, vision, "inside the
+block" for changes to attention, positions, feed-forward layers or depth, and alignment), the idea it
+added and the milestones it built on, so the chapter's timeline figure and any other view of the
+lineage come from one checked table rather than from prose.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-FAMILIES = ("encoder–decoder", "encoder", "decoder", "vision", "efficiency", "alignment")
+FAMILIES = ("encoder–decoder", "encoder", "decoder", "vision", "inside the block", "alignment")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ LINEAGE: tuple[Milestone, ...] = (
         "universal",
         "Universal Transformer",
         2018,
-        "efficiency",
+        "inside the block",
         "one block applied recurrently",
         "1807.03819",
         ("transformer",),
@@ -122,7 +123,7 @@ LINEAGE: tuple[Milestone, ...] = (
         "rope",
         "RoPE",
         2021,
-        "efficiency",
+        "inside the block",
         "rotary position embeddings",
         "2104.09864",
         ("transformer",),
@@ -132,7 +133,7 @@ LINEAGE: tuple[Milestone, ...] = (
         "switch",
         "Switch Transformer",
         2021,
-        "efficiency",
+        "inside the block",
         "sparse mixture-of-experts layers",
         "2101.03961",
         ("t5",),
@@ -142,7 +143,7 @@ LINEAGE: tuple[Milestone, ...] = (
         "flash",
         "FlashAttention",
         2022,
-        "efficiency",
+        "inside the block",
         "exact attention in tiles, IO-aware",
         "2205.14135",
         ("transformer",),
@@ -191,7 +192,7 @@ LINEAGE: tuple[Milestone, ...] = (
         "gqa",
         "GQA",
         2023,
-        "efficiency",
+        "inside the block",
         "key/value heads shared by groups of query heads",
         "2305.13245",
         ("transformer",),

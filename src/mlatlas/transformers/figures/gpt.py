@@ -37,9 +37,12 @@ def loss_curve():
     return fig
 
 
+SAMPLING_LOGITS = (3.0, 2.4, 2.0, 1.2, 0.8, 0.5, 0.1, -0.3, -0.8, -1.5)  # ten candidates, sorted
+
+
 def sampling_rules():
     """One next-token distribution under temperature, top-k and top-p."""
-    logits = torch.tensor([3.0, 2.4, 2.0, 1.2, 0.8, 0.5, 0.1, -0.3, -0.8, -1.5], dtype=torch.float64)
+    logits = torch.tensor(SAMPLING_LOGITS, dtype=torch.float64)
     rules = [
         ("τ = 1", {}),
         ("τ = 0.5", {"temperature": 0.5}),
