@@ -103,3 +103,15 @@ def test_gcn_matches_pyg_in_float32(graph):
     ours, ref = shared_pair(x.shape[1], 4)
     ours, ref, x = ours.float(), ref.float(), x.float()
     torch.testing.assert_close(ours(x, edge_index), ref(x, edge_index), rtol=TOL32, atol=TOL32)
+
+
+def test_seed_summary_is_what_the_experiments_give():
+    """The chapters quote seed_summary through the {value} role; with one seed it is seed 0's runs."""
+    from mlatlas.gnn.node_classification import seed_summary
+
+    summary = seed_summary(seeds=1)
+    assert summary["karate_gcn_mean"] == karate_experiment("gcn", seed=0).test_accuracy
+    assert summary["sbm_mlp_mean"] == sbm_experiment("mlp", seed=0).test_accuracy
+    for key in [k for k in summary if k.endswith("_mean")]:
+        stem = key[: -len("_mean")]
+        assert summary[f"{stem}_min"] <= summary[key] <= summary[f"{stem}_max"]

@@ -18,6 +18,11 @@ R_INF = 3.5699456  # accumulation point of the period-doubling cascade (Feigenba
 LORENZ_LAMBDA = 0.9056
 
 
+def lyapunov_at_four() -> float:
+    """lambda(4) from 1e5 iterates started at 0.3, the case the tests check against ln 2 (quoted on the page)."""
+    return float(logistic_lyapunov(4.0, x0=0.3, n=100_000)[0])
+
+
 def cobwebs():
     """Cobweb plots of x -> r x (1 - x) at r = 2.8 (fixed point), 3.3 (2-cycle) and 3.9 (chaos)."""
     fig, axes = new_figure(1, 3, width=7.4, height=2.7, sharey=True)

@@ -33,6 +33,28 @@ def page_comparison() -> Comparison:
     return compare_methods(page_series())
 
 
+SHORT_NAMES = {  # keys of page_scores, in the order of compare_methods
+    "k-means on (mean, vol)": "kmeans",
+    "k-means on vol alone": "kmeans_vol",
+    "Gaussian mixture on (mean, vol)": "gmm",
+    "Gaussian HMM on daily returns": "hmm",
+    "Wasserstein k-means on windows": "wkmeans",
+}
+
+
+def page_scores() -> dict[str, float]:
+    """The chapter's score table: ``<detector>_acc`` and ``<detector>_ari`` for each detector, and
+    ``log_likelihood``, log p(r) of the page's 2000 days under the HMM that Baum-Welch fits."""
+    from mlatlas.stochastic.hmm import baum_welch, init_hmm_params, log_likelihood
+
+    out: dict[str, float] = {}
+    for r in page_comparison().results:
+        out[f"{SHORT_NAMES[r.name]}_acc"], out[f"{SHORT_NAMES[r.name]}_ari"] = r.accuracy, r.ari
+    x = page_series().returns[:, None]  # (T, 1)
+    out["log_likelihood"] = log_likelihood(x, baum_welch(x, init_hmm_params(x, 3), n_iter=100).params)
+    return out
+
+
 def _shade(ax, states: np.ndarray, offset: int = 0, alpha: float = 0.25) -> None:
     """Shade runs of equal state along the x axis."""
     change = np.flatnonzero(np.diff(states)) + 1
