@@ -20,8 +20,12 @@ def data(seed, n=20, loc=0.3, scale=1.0):
     return np.random.default_rng(seed).normal(loc, scale, size=n)
 
 
-@verifies("statistics-inference", against="scipy.stats", tol=TOL,
-          note="z, one- and two-sample t (pooled, Welch), chi-square GOF and independence: statistic and p")
+@verifies(
+    "statistics-inference",
+    against="scipy.stats",
+    tol=TOL,
+    note="z, one- and two-sample t (pooled, Welch), chi-square GOF and independence: statistic and p",
+)
 @pytest.mark.parametrize("alternative", ALTERNATIVES)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_t_tests_match_scipy(seed, alternative):
@@ -119,6 +123,24 @@ def test_clt_standardised_means_approach_the_normal():
     rng = np.random.default_rng(1)
     skews = [stats.skew(si.exponential_sample_means(n, 20_000, rng).means) for n in (4, 16)]
     assert_allclose(skews, [2 / math.sqrt(4), 2 / math.sqrt(16)], atol=0.15)  # skewness 2/√n
+
+
+def test_multiple_testing_inflates_false_rejections():
+    # The page: 20 tests of true nulls at α = 0.05 give at least one rejection 64 % of the time;
+    # Bonferroni (α/20 each) brings it back under 5 %. Checked exactly and by simulation (±4 sd).
+    assert round(si.family_wise_error_rate(0.05, 20), 2) == 0.64
+    assert si.family_wise_error_rate(0.05 / 20, 20) < 0.05
+    rng = np.random.default_rng(7)
+    reps = 400
+    p = np.array(
+        [[si.t_test_one_sample(rng.normal(size=10), 0.0).pvalue for _ in range(20)] for _ in range(reps)]
+    )
+    for level in (0.05, 0.05 / 20):
+        expected = si.family_wise_error_rate(level, 20)
+        observed = (p.min(axis=1) < level).mean()
+        assert abs(observed - expected) < 4 * math.sqrt(expected * (1 - expected) / reps), (level, observed)
+    with pytest.raises(ValueError, match="num_tests"):
+        si.family_wise_error_rate(0.05, 0)
 
 
 def test_p_values_are_uniform_under_the_null():

@@ -193,6 +193,14 @@ def t_confidence_interval(sample: np.ndarray, level: float = 0.95) -> tuple[floa
     return float(x.mean() - half_width), float(x.mean() + half_width)
 
 
+def family_wise_error_rate(alpha: float, num_tests: int) -> float:
+    """P(at least one false rejection) among ``num_tests`` independent tests of true nulls at level
+    ``alpha``: 1 − (1 − α)^m. Testing each at α/m (Bonferroni) keeps it below α, independent or not."""
+    if not 0.0 < alpha < 1.0 or num_tests < 1:
+        raise ValueError(f"need 0 < alpha < 1 and num_tests >= 1, got alpha={alpha}, num_tests={num_tests}")
+    return 1.0 - (1.0 - alpha) ** num_tests
+
+
 # --- sampling distributions and the CLT by simulation ---------------------------------------
 
 
