@@ -7,6 +7,9 @@ from matplotlib.figure import Figure
 
 FIGURES = [
     ("clip", "data_flow"),
+    ("simclr", "data_flow"),
+    ("simclr", "augmented_views"),
+    ("mixture_of_experts_explainer", "data_flow"),
 ]
 
 
