@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 FIGURES = [
     ("markov_decision_processes", "gridworld_values_and_convergence"),
     ("temporal_difference", "errors_against_dynamic_programming"),
+    ("policy_gradients", "estimator_error_and_training"),
 ]
 
 
