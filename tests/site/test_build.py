@@ -112,13 +112,13 @@ def test_home_has_graph_timeline_and_lists(good_site, tmp_path):
     out = tmp_path / "out"
     build(good_site, out)
     home = (out / "index.html").read_text()
-    assert '<svg class="topic-graph"' in home
+    assert '<svg class="topic-graph areas"' in home and '<svg class="topic-graph area"' in home
     for pid, url in [
         ("first", "basics/first/"),
         ("second", "basics/second/"),
         ("long-read", "explorations/long-read/"),
     ]:
-        assert f'href="{url}" data-id="{pid}"' in home
+        assert f'href="{url}" data-id="{pid}" data-needs=' in home
     assert "A learning timeline" in home and "Start with the basics." in home
     assert "Counter lab" in home and "A long read" in home
 

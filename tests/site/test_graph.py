@@ -76,3 +76,38 @@ def test_svg_links_every_node_and_draws_every_edge():
     for pid in DIAMOND:
         assert f'href="../c/{pid}/" data-id="{pid}"' in svg
     assert svg.count("<path") == sum(len(v) for v in DIAMOND.values())
+
+
+def test_topic_map_has_two_levels_and_every_page_is_a_named_link(tmp_path):
+    import re
+
+    from mlatlas.site.topicmap import atlas_map, build_graphs, layout_graphs
+
+    site = site_of(DIAMOND)
+    html = atlas_map(site, "../", tmp_path)
+    assert 'role="img"' not in html  # links inside role=img are unreachable by screen readers
+    for pid in DIAMOND:
+        link = rf'<a class="node page [a-z]+" href="\.\./c/{pid}/" data-id="{pid}" '
+        assert re.search(link + r'data-needs="[^"]*" data-leads="[^"]*" style="--c:[^"]+"><title>', html)
+    assert 'href="#area-c"' in html and 'id="area-c"' in html and "<details" in html
+    overview, details = build_graphs(site, "../")
+    assert [n.id for n in overview.nodes] == ["area-c"]
+    ((_, _, _, g),) = details
+    needs = {n.id: n.needs for n in g.nodes}
+    assert needs["d"] == ["b", "c2"] and len(g.edges) == sum(len(v) for v in DIAMOND.values())
+    # ELK (or the fallback where Node/elkjs is missing) places prerequisites left of dependants
+    (placed,) = layout_graphs([g], tmp_path)
+    x = {k: v[0] for k, v in placed.positions.items()}
+    assert x["a"] < x["b"] < x["d"] < x["e"]
+    assert len(placed.routes) == len(g.edges) and all(len(r) >= 2 for r in placed.routes)
+    assert list(tmp_path.glob("layout-*.json"))  # cached for the next build
+
+
+def test_topic_map_fallback_layout_without_elk():
+    from mlatlas.site.topicmap import _fallback, build_graphs
+
+    _, details = build_graphs(site_of(DIAMOND), "")
+    g = details[0][3]
+    placed = _fallback(g)
+    x = {k: v[0] for k, v in placed.positions.items()}
+    assert x["a"] < x["b"] < x["d"] < x["e"] and x["b"] == x["c2"]

@@ -53,7 +53,6 @@ const resetBtn = button('Reset', () => { reset(); });
 const checks = OPTIMIZERS.map((o, k) => {
   const cb = checkbox({ label: NAMES[o], checked: true, onChange: (v) => { enabled[o] = v; reset(); } });
   cb.root.style.setProperty('--c', T.series[k]);
-  cb.root.querySelector('label').style.color = T.series[k];
   return cb.root;
 });
 
@@ -254,6 +253,8 @@ plot.canvas.addEventListener('keydown', (e) => {
 onTheme((t) => {
   T = t;
   background = null;
+  checks.forEach((c, k) => c.style.setProperty('--c', T.series[k]));
+  runners.forEach((r) => { r.color = T.series[OPTIMIZERS.indexOf(r.name)] ?? r.color; });
   draw();
 });
 new ResizeObserver(() => {

@@ -25,7 +25,9 @@ const CSS = `
 .lab-legend { display: flex; flex-wrap: wrap; gap: .3rem .9rem; font-size: .82rem; color: var(--muted); }
 .lab-legend span::before { content: ""; display: inline-block; width: .8em; height: .8em; border-radius: 2px;
   background: var(--c); margin-right: .3em; vertical-align: -.05em; }
-.lab-check { display: flex; gap: .35rem; align-items: center; font-size: .88rem; }
+.lab-check { display: flex; gap: .35rem; align-items: center; font-size: .88rem; min-height: 24px; }
+.lab-check label::before { content: ""; display: inline-block; width: .8em; height: .8em; border-radius: 2px;
+  background: var(--c, transparent); margin-right: .3em; vertical-align: -.05em; }
 `;
 
 export function injectStyle() {
@@ -117,8 +119,10 @@ export function theme() {
   };
   t.rgb = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, parseColor(v)]));
   t.dark = document.documentElement.dataset.theme === 'dark';
-  // data series: mid-tone colours readable on both backgrounds (the figures' PALETTE)
-  t.series = ['#3b82f6', '#f97316', '#10b981', '#e11d48', '#8b5cf6', '#eab308', '#06b6d4', '#64748b'];
+  // data series, one set per theme: each >= 4.5:1 against its background (lines and text alike)
+  t.series = t.dark
+    ? ['#60a5fa', '#fb923c', '#34d399', '#fb7185', '#a78bfa', '#facc15', '#22d3ee', '#94a3b8']
+    : ['#1d4ed8', '#c2410c', '#047857', '#be123c', '#6d28d9', '#a16207', '#0e7490', '#475569'];
   return t;
 }
 

@@ -262,16 +262,23 @@ def render_all(
             results[(suffix, target)] = (cached.read_text(encoding="utf-8"), None)
         else:
             todo[(suffix, target)] = key
-    if todo:
-        workers = max(1, min(len(todo), multiprocessing.cpu_count(), 4))
+    # A pool whose worker dies (a crash in native code, the OOM killer) breaks every pending job: the
+    # jobs left are retried once in a fresh pool, one worker at a time, so one bad figure names itself.
+    for attempt in range(2):
+        if not todo:
+            break
+        workers = max(1, min(len(todo), multiprocessing.cpu_count(), 4)) if attempt == 0 else 1
         ctx = multiprocessing.get_context("spawn")
+        broken: dict[tuple[str, str], str] = {}
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = {job: pool.submit(draw if job[0] == "svg" else compute, job[1]) for job in todo}
             for job, fut in futures.items():
                 try:
                     text, err = fut.result()
                 except BrokenProcessPool:
-                    text, err = "", "the worker process died (out of memory, or a crash in native code)"
+                    broken[job] = todo[job]
+                    results[job] = ("", "the worker process died (out of memory, or a crash in native code)")
+                    continue
                 results[job] = (text, err)
                 if err is None and cache_dir is not None:
                     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -280,6 +287,7 @@ def render_all(
                     tmp.replace(cache_dir / f"{todo[job]}.{job[0]}")
                 if progress:
                     progress(job[1])
+        todo = broken
     figs = {t: r for (suffix, t), r in results.items() if suffix == "svg"}
     values = {t: r for (suffix, t), r in results.items() if suffix == "json"}
     return figs, values

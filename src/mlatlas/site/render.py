@@ -25,11 +25,12 @@ from markupsafe import Markup
 
 from . import figures as figures_mod
 from .code import source_digest
-from .graph import Paths, collection_colour, graph_svg
+from .graph import Paths
 from .markdown import Draft, LinkContext, fill, make_parser, render_body, slugify
 from .mathrender import Formula, MathCache, render_formulas
 from .model import Page, Site
 from .problems import Problem, did_you_mean, display_path
+from .topicmap import area_colours, atlas_map
 from .verifications import Declared
 
 ENGINE_VERSION = "2"
@@ -268,7 +269,7 @@ def render_site(
     ids = site.by_id()
     minutes = {pid: b.minutes for pid, b in bodies.items()}
     collections = site.collections()
-    colours = {c.id: collection_colour(site, c.id) for c in collections}
+    colours = area_colours(site)
     counts = {c.id: len(site.chapters_of(c.id)) for c in collections}
     by_page: dict[str, list[Declared]] = defaultdict(list)
     for d in declared:
@@ -355,7 +356,7 @@ def render_site(
         collections=collections,
         colours=colours,
         counts=counts,
-        graph=graph_svg(site, ""),
+        graph=atlas_map(site, "", cache_dir),
         labs=sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
         explorations=sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
         latest=dated[:6],
