@@ -10,6 +10,7 @@ FIGURES = [
     ("simclr", "data_flow"),
     ("simclr", "augmented_views"),
     ("mixture_of_experts_explainer", "data_flow"),
+    ("flamingo_llava_internvl", "data_flow"),
 ]
 
 

@@ -70,13 +70,18 @@ class ImageTower(nn.Module):
         self.post_norm = nn.LayerNorm(c, eps=cfg.layer_norm_eps)
         self.projection = nn.Linear(c, cfg.embed_dim, bias=False)  # W_i
 
-    def forward(self, images: Tensor) -> Tensor:
-        """images (B, C_in, S, S) -> image embeddings (B, F), not yet normalised."""
+    def hidden_states(self, images: Tensor) -> list[Tensor]:
+        """The encoder's input and the output of every block: L + 1 tensors (B, N + 1, C)."""
         tokens = self.patch_embedding(patchify(images, self.cfg.patch_size))  # (B, N, C)
         cls = self.class_embedding.expand(images.shape[0], 1, -1)  # (B, 1, C)
-        z = self.pre_norm(torch.cat([cls, tokens], dim=1) + self.position_embedding)  # (B, N + 1, C)
+        states = [self.pre_norm(torch.cat([cls, tokens], dim=1) + self.position_embedding)]  # (B, N + 1, C)
         for block in self.blocks:
-            z = block(z)  # (B, N + 1, C), bidirectional
+            states.append(block(states[-1]))  # (B, N + 1, C), bidirectional
+        return states
+
+    def forward(self, images: Tensor) -> Tensor:
+        """images (B, C_in, S, S) -> image embeddings (B, F), not yet normalised."""
+        z = self.hidden_states(images)[-1]  # (B, N + 1, C)
         return self.projection(self.post_norm(z[:, 0]))  # pooled [class] token -> (B, F)
 
 

@@ -25,13 +25,21 @@ def shape_text(t) -> str:
 
 
 def flow_diagram(
-    nodes: list[Node], edges: list[tuple], *, width: float = 7.0, height: float = 4.2, fontsize: float = 9.5
+    nodes: list[Node],
+    edges: list[tuple],
+    *,
+    width: float = 7.0,
+    height: float = 4.2,
+    fontsize: float = 9.5,
+    titles: tuple = (),
 ):
-    """Draw nodes as rounded boxes and edges (src, dst[, label]) as arrows; returns the Figure."""
+    """Draw nodes as rounded boxes, edges (src, dst[, label]) as arrows and titles (x, y, text) in bold."""
     fig, ax = new_figure(width=width, height=height)
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.axis("off")
+    for x, y, text in titles:
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize + 1, color=INK, weight="bold")
     boxes = {}
     for n in nodes:
         boxes[n.key] = ax.text(
