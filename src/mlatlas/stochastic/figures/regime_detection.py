@@ -11,6 +11,7 @@ from matplotlib.patches import Patch
 from mlatlas.plotting import PALETTE, new_figure
 from mlatlas.stochastic.regime_detection import (
     REGIME_NAMES,
+    SHORT_NAMES,
     Comparison,
     RegimeSeries,
     compare_methods,
@@ -33,13 +34,6 @@ def page_comparison() -> Comparison:
     return compare_methods(page_series())
 
 
-SHORT_NAMES = {  # keys of page_scores, in the order of compare_methods
-    "k-means on (mean, vol)": "kmeans",
-    "k-means on vol alone": "kmeans_vol",
-    "Gaussian mixture on (mean, vol)": "gmm",
-    "Gaussian HMM on daily returns": "hmm",
-    "Wasserstein k-means on windows": "wkmeans",
-}
 
 
 def page_scores() -> dict[str, float]:
