@@ -141,7 +141,10 @@ def test_m_step_variance_is_accurate_far_from_zero(level):
     rng = np.random.default_rng(3)
     y = level + rng.normal(0.0, 1.0, (400, 1))
     one_state = HMMParams(
-        startprob=np.array([1.0]), transmat=np.array([[1.0]]), means=np.array([[level]]), covars=np.ones((1, 1))
+        startprob=np.array([1.0]),
+        transmat=np.array([[1.0]]),
+        means=np.array([[level]]),
+        covars=np.ones((1, 1)),
     )
     est = m_step(y, forward_backward(y, one_state)).covars[0, 0]
     np.testing.assert_allclose(est, y.var(), rtol=1e-12)

@@ -131,5 +131,7 @@ def test_live_versus_hindsight_numbers_of_the_notebook():
     assert live["smoothed_acc"] > live["filtered_acc"] + 0.03
     assert live["smoothed_ari"] > live["filtered_ari"] + 0.1
     assert live["rounds"] < 100
-    np.testing.assert_allclose([live["vol_0"], live["vol_1"], live["vol_2"]], [0.006, 0.012, 0.028], rtol=0.15)
+    np.testing.assert_allclose(
+        [live["vol_0"], live["vol_1"], live["vol_2"]], [0.006, 0.012, 0.028], rtol=0.15
+    )
     assert abs(live["stay_2"] - 0.96) > max(abs(live["stay_0"] - 0.99), abs(live["stay_1"] - 0.98))

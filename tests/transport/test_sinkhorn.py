@@ -34,8 +34,12 @@ def translated_ring(n: int = 40, shift: float = 30.0):
     return np.full(n, 1 / n), np.full(n, 1 / n), cost / cost.max()
 
 
-@verifies("sinkhorn", against="POT ot.sinkhorn", tol=PLAN_TOL,
-          note="entrywise |ΔP|, float64, same iteration count, ε ∈ {0.5, 0.05}")
+@verifies(
+    "sinkhorn",
+    against="POT ot.sinkhorn",
+    tol=PLAN_TOL,
+    note="entrywise |ΔP|, float64, same iteration count, ε ∈ {0.5, 0.05}",
+)
 @pytest.mark.parametrize("eps", [0.5, 0.05])
 def test_kernel_version_matches_pot(eps):
     a, b, cost = _problem(0)
@@ -44,8 +48,12 @@ def test_kernel_version_matches_pot(eps):
     np.testing.assert_allclose(ours.plan, ref, rtol=0, atol=PLAN_TOL)
 
 
-@verifies("sinkhorn", against="POT ot.sinkhorn_log", tol=PLAN_TOL,
-          note="entrywise |ΔP|, float64, same iteration count, ε ∈ {0.5, 0.05, 0.01}")
+@verifies(
+    "sinkhorn",
+    against="POT ot.sinkhorn_log",
+    tol=PLAN_TOL,
+    note="entrywise |ΔP|, float64, same iteration count, ε ∈ {0.5, 0.05, 0.01}",
+)
 @pytest.mark.parametrize("eps", [0.5, 0.05, 0.01])
 def test_log_version_matches_pot(eps):
     a, b, cost = _problem(1)
@@ -62,8 +70,12 @@ def test_kernel_and_log_agree_where_both_work():
     np.testing.assert_allclose(plain.f - plain.f.mean(), log.f - log.f.mean(), atol=1e-10)
 
 
-@verifies("sinkhorn", against="marginals to tol", tol=MARGINAL_TOL,
-          note="L1 marginal error at ε = 1e-3 on costs in [0, 1] where the kernel underflows")
+@verifies(
+    "sinkhorn",
+    against="marginals to tol",
+    tol=MARGINAL_TOL,
+    note="L1 marginal error at ε = 1e-3 on costs in [0, 1] where the kernel underflows",
+)
 def test_log_domain_survives_small_eps_where_kernel_breaks():
     a, b, cost = translated_ring()
     eps = 1e-3
@@ -92,8 +104,12 @@ def test_cost_approaches_exact_ot_as_eps_shrinks():
     assert gaps[-1] < 0.02 * gaps[0]
 
 
-@verifies("sinkhorn", against="POT ot.bregman.empirical_sinkhorn_divergence", tol=DIV_TOL,
-          note="Genevay et al. debiased form, squared Euclidean cost, ε = 0.5")
+@verifies(
+    "sinkhorn",
+    against="POT ot.bregman.empirical_sinkhorn_divergence",
+    tol=DIV_TOL,
+    note="Genevay et al. debiased form, squared Euclidean cost, ε = 0.5",
+)
 def test_sinkhorn_divergence_matches_pot():
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(15, 2)), rng.normal(size=(11, 2)) + 1.0
@@ -138,8 +154,9 @@ def test_marginals_reached(seed, eps, m, n):
     np.testing.assert_allclose(result.plan.sum(axis=1), a, atol=MARGINAL_TOL)
     np.testing.assert_allclose(result.plan.sum(axis=0), b, atol=MARGINAL_TOL)
     # the plan is the Gibbs form of its potentials
-    np.testing.assert_allclose(result.plan, np.exp((result.f[:, None] + result.g[None, :] - cost) / eps),
-                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        result.plan, np.exp((result.f[:, None] + result.g[None, :] - cost) / eps), rtol=1e-12, atol=0
+    )
 
 
 def test_non_convergence_warns_with_the_knob():
@@ -182,7 +199,9 @@ def test_zero_mass_points_raise_no_warning_and_receive_nothing():
         warnings.simplefilter("error")
         full = sinkhorn_log(a0, b0, cost, eps=0.05)
         reduced = sinkhorn_log(a0[keep_a], b0[keep_b], cost[np.ix_(keep_a, keep_b)], eps=0.05)
-        sinkhorn_symmetric(a0, squared_euclidean_cost(*[np.random.default_rng(1).normal(size=(12, 2))] * 2), 0.1)
+        sinkhorn_symmetric(
+            a0, squared_euclidean_cost(*[np.random.default_rng(1).normal(size=(12, 2))] * 2), 0.1
+        )
     assert np.all(full.plan[~keep_a] == 0) and np.all(full.plan[:, ~keep_b] == 0)
     np.testing.assert_allclose(full.plan[np.ix_(keep_a, keep_b)], reduced.plan, atol=1e-12)
 
@@ -193,7 +212,9 @@ def test_divergence_at_large_eps_is_the_squared_distance_of_the_means():
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(15, 2)), rng.normal(size=(11, 2)) + 1.0
     means = float(np.sum((x.mean(axis=0) - y.mean(axis=0)) ** 2))
-    gaps = [sinkhorn_divergence(x, y, eps, tol=1e-12, num_iters=5000).divergence - means
-            for eps in (10.0, 100.0, 1e4)]
+    gaps = [
+        sinkhorn_divergence(x, y, eps, tol=1e-12, num_iters=5000).divergence - means
+        for eps in (10.0, 100.0, 1e4)
+    ]
     assert gaps[0] > gaps[1] > gaps[2] > 0
     assert gaps[2] < 1e-3 * means

@@ -19,7 +19,7 @@ LORENZ_LAMBDA = 0.9056
 
 
 def lyapunov_at_four() -> float:
-    """lambda(4) from 1e5 iterates started at 0.3: the case the tests check against ln 2, quoted on the page."""
+    """lambda(4) from 1e5 iterates started at 0.3, as the tests check against ln 2 (the page quotes it)."""
     return float(logistic_lyapunov(4.0, x0=0.3, n=100_000)[0])
 
 
