@@ -210,5 +210,65 @@ def run(
     console.print(f"[dim]{page.demo} finished in {time.perf_counter() - t0:.1f} s[/dim]")
 
 
+@app.command()
+def exercise(
+    page_id: Annotated[str, typer.Argument(help="Chapter id, e.g. softmax")],
+    check: Annotated[
+        Path | None, typer.Option("--check", help="Your file: run the chapter's tests against it")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the starter file")] = Path("."),
+    folder: Annotated[Path | None, typer.Option("--site", help="Site folder")] = None,
+) -> None:
+    """Write a starter file for a chapter's exercise, or check your file with the chapter's own tests."""
+    import json
+    import os
+    import subprocess
+
+    from .site.exercises import ENV, write_starter
+    from .site.problems import did_you_mean
+    from .site.verifications import scan_tests
+
+    site = _load(_resolve(folder))
+    ids = site.by_id()
+    page = ids.get(page_id)
+    if page is None:
+        console.print(f"[red]no page `{page_id}`[/red]{did_you_mean(page_id, ids)}")
+        raise typer.Exit(2)
+    if not page.exercises:
+        with_ex = sorted(p.id for p in site.pages if p.exercises)
+        console.print(f"[red]`{page_id}` has no exercise[/red]; chapters with one: {', '.join(with_ex)}")
+        raise typer.Exit(2)
+    if check is None:
+        try:
+            path = write_starter(page_id, list(page.exercises), out)
+        except (FileExistsError, OSError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        names = ", ".join(t.partition(":")[2] for t in page.exercises)
+        print(f"wrote {path}: write {names}, then run\n  mlatlas exercise {page_id} --check {path}")
+        return
+    if not check.is_file():
+        console.print(f"[red]no file {check}[/red]")
+        raise typer.Exit(2)
+    declared, _ = scan_tests(site.config.tests)
+    files = sorted({str(d.path) for d in declared if d.page == page_id})
+    if not files:
+        console.print(f'[red]no test declares @verifies("{page_id}", ...)[/red]')
+        raise typer.Exit(2)
+    env = {
+        **os.environ,
+        ENV: json.dumps({"file": str(check.resolve()), "symbols": list(page.exercises)}),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
+    cmd = [sys.executable, "-m", "pytest", "-p", "mlatlas.site.exercises", "-p", "no:cacheprovider"]
+    cmd += ["-v", "--tb=short", "--no-header", "-W", "ignore::DeprecationWarning", *files]
+    root = site.config.tests.parent if site.config.tests else Path.cwd()
+    print(f"checking {check} against the tests of `{page_id}`: {', '.join(Path(f).name for f in files)}")
+    proc = subprocess.run(cmd, env=env, cwd=root, check=False)
+    if proc.returncode == 0:
+        console.print(f"[green]every test of `{page_id}` passes with your code[/green]")
+    raise typer.Exit(0 if proc.returncode == 0 else 1)
+
+
 if __name__ == "__main__":
     app()

@@ -265,3 +265,43 @@ def test_value_problems_name_the_line(good_site, tmp_path):
     assert "value `fixture_figures:broken` failed: RuntimeError: the data file is missing" in text
     assert "has no `nothere`" in text
     assert {p.line for p in err.value.problems} == {18}
+
+
+def test_series_across_books_references_page_and_nav_of_present_sections(good_site, tmp_path):
+    series = good_site / "collections/threads"
+    series.mkdir()
+    (series / "index.md").write_text(
+        "---\ntitle: Threads\nkind: series\nsummary: Pieces from several books.\norder: 2\n---\n\n"
+        "Read across.\n"
+    )
+    second = good_site / "collections/basics/second.md"
+    second.write_text(second.read_text().replace("tags:", "series: [threads]\ntags:"))
+    out = tmp_path / "out"
+    build(good_site, out)
+    threads = (out / "threads/index.html").read_text()
+    assert 'href="../basics/second/"' in threads  # listed without being copied
+    assert not (out / "threads/second").exists()
+    assert "Also in the series" in (out / "basics/second/index.html").read_text()
+    assert "Threads" in (out / "series/index.html").read_text()
+    refs = (out / "references/index.html").read_text()
+    assert "A Paper" in refs and 'href="../basics/first/"' in refs
+    home = (out / "index.html").read_text()
+    assert 'href="references/"' in home and 'href="series/"' in home
+    # a site without series or labs shows no empty nav items
+    shutil.rmtree(series)
+    second.write_text(second.read_text().replace("series: [threads]\n", ""))
+    (good_site / "labs/counter.md").unlink()
+    shutil.rmtree(good_site / "labs/counter")
+    first = good_site / "collections/basics/first.md"
+    first.write_text(first.read_text().replace("the [lab](../../labs/counter.md)", "the lab"))
+    build(good_site, tmp_path / "out2")
+    home = (tmp_path / "out2/index.html").read_text()
+    assert 'href="series/"' not in home and 'href="labs/"' not in home and 'href="library/"' in home
+
+
+def test_a_series_key_must_name_a_series(good_site, tmp_path):
+    second = good_site / "collections/basics/second.md"
+    second.write_text(second.read_text().replace("tags:", "series: [basics]\ntags:"))
+    with pytest.raises(BuildError) as err:
+        build(good_site, tmp_path / "out")
+    assert "`series: basics` is not a series" in str(err.value)

@@ -1,6 +1,8 @@
 """The `mlatlas` command as a user types it."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -75,8 +77,6 @@ def test_missing_folder_is_a_clear_error(tmp_path):
 
 
 def test_run_passes_nproc_to_a_demo_that_takes_it(tmp_path):
-    import shutil
-
     site = tmp_path / "good"
     shutil.copytree(FIXTURES / "good", site)
     first = site / "collections/basics/first.md"
@@ -87,3 +87,92 @@ def test_run_passes_nproc_to_a_demo_that_takes_it(tmp_path):
     first.write_text(first.read_text().replace("fixture_figures:demo_nproc", "fixture_figures:line"))
     r = runner.invoke(app, ["run", "first", "--site", str(site), "--nproc", "2"])
     assert r.exit_code == 2 and "takes no `nproc` argument" in r.output
+
+
+EXERCISE_TEST = """
+import torch
+
+from mlatlas.foundations.softmax import softmax
+from mlatlas.verification import verifies
+
+
+@verifies("first", against="torch.softmax", tol=1e-12, note="float64")
+def test_softmax_matches_torch():
+    z = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]], dtype=torch.float64)
+    torch.testing.assert_close(softmax(z), torch.softmax(z, -1), rtol=0, atol=1e-12)
+"""
+
+CORRECT = """
+import torch
+
+
+def softmax(z, dim=-1, temperature=1.0):
+    s = z / temperature
+    e = torch.exp(s - s.amax(dim=dim, keepdim=True))
+    return e / e.sum(dim=dim, keepdim=True)
+"""
+
+WRONG = CORRECT.replace("e.sum(dim=dim, keepdim=True)", "e.sum()")  # normalises over everything
+
+
+def test_exercise_writes_a_starter_and_checks_a_learner_file(tmp_path):
+    site = tmp_path / "good"
+    shutil.copytree(FIXTURES / "good", site)
+    first = site / "collections/basics/first.md"
+    first.write_text(
+        first.read_text().replace("demo:", "exercises: [mlatlas.foundations.softmax:softmax]\ndemo:")
+    )
+    (site / "checks/test_exercise.py").write_text(EXERCISE_TEST)
+    work = tmp_path / "work"
+    r = runner.invoke(app, ["exercise", "first", "--site", str(site), "--out", str(work)])
+    assert r.exit_code == 0, r.output
+    starter = work / "first_exercise.py"
+    text = starter.read_text()
+    assert "def softmax(z: torch.Tensor, dim: int = -1, temperature: float = 1.0) -> torch.Tensor:" in text
+    assert "p_i = exp(z_i / T)" in text and 'raise NotImplementedError("write softmax here")' in text
+    assert "import torch" in text
+    compile(text, str(starter), "exec")
+    r = runner.invoke(app, ["exercise", "first", "--site", str(site), "--out", str(work)])
+    assert r.exit_code == 2 and "may hold your work" in r.output  # never overwrites the learner's file
+
+    def check(code: str):
+        learner = tmp_path / "mine.py"
+        learner.write_text(code)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mlatlas.cli",
+                "exercise",
+                "first",
+                "--site",
+                str(site),
+                "--check",
+                str(learner),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        return proc.returncode, proc.stdout + proc.stderr
+
+    rc, out = check(CORRECT)
+    assert rc == 0, out
+    assert "test_softmax_matches_torch PASSED" in out
+    rc, out = check(WRONG)
+    assert rc == 1 and "test_softmax_matches_torch FAILED" in out
+    assert "reference vs yours" in out and "reference: [[0.090031" in out and "yours:" in out
+    rc, out = check(starter.read_text())
+    assert rc == 1 and "NotImplementedError" in out
+
+
+def test_exercise_symbols_are_validated(tmp_path):
+    site = tmp_path / "good"
+    shutil.copytree(FIXTURES / "good", site)
+    second = site / "collections/basics/second.md"
+    second.write_text(
+        second.read_text().replace("tags:", "exercises: [mlatlas.foundations.softmax:sofmax]\ntags:")
+    )
+    r = runner.invoke(app, ["check", str(site)])
+    assert r.exit_code == 1
+    assert "exercise `mlatlas.foundations.softmax:sofmax`" in r.output
+    assert 'no test declares @verifies("second", ...)' in r.output

@@ -47,6 +47,8 @@ class PageMeta(_Strict):
     references: list[ReferenceMeta | str] = []
     verified: list[str] = []
     demo: str | None = None
+    exercises: list[str] = []
+    series: list[str] = []
 
 
 class ChapterMeta(PageMeta):
@@ -263,6 +265,8 @@ def _load_page(
             references=tuple(_format_reference(r) for r in meta.references),
             verified=tuple(meta.verified),
             demo=meta.demo,
+            exercises=tuple(meta.exercises),
+            series=tuple(meta.series),
             script=getattr(meta, "script", None),
         )
     return page, problems

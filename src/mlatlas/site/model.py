@@ -58,6 +58,8 @@ class Page:
     references: tuple[Reference, ...] = ()
     verified: tuple[str, ...] = ()
     demo: str | None = None
+    exercises: tuple[str, ...] = ()  # `module:symbol`s a learner re-implements (`mlatlas exercise`)
+    series: tuple[str, ...] = ()  # series (collection ids of kind "series") this page also belongs to
     script: str | None = None  # labs: entry module relative to labs/
     collection_kind: str | None = None  # for collection indexes: "book" | "series"
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
@@ -98,3 +100,7 @@ class Site:
             (p for p in self.pages if p.kind == "chapter" and p.collection == collection_id),
             key=lambda p: (p.order, p.title),
         )
+
+    def series_members(self, series_id: str) -> list[Page]:
+        """Pages of other collections that also belong to this series (front matter `series:`)."""
+        return [p for p in self.pages if series_id in p.series and p.collection != series_id]

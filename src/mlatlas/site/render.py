@@ -270,7 +270,14 @@ def render_site(
     minutes = {pid: b.minutes for pid, b in bodies.items()}
     collections = site.collections()
     colours = area_colours(site)
-    counts = {c.id: len(site.chapters_of(c.id)) for c in collections}
+    paths = Paths(site)
+    # A series lists its own chapters, then the pages of other books that joined it, in reading order.
+    series_of: dict[str, list[Page]] = {
+        c.id: site.chapters_of(c.id)
+        + sorted(site.series_members(c.id), key=lambda p: paths.rank.get(p.id, 0))
+        for c in collections
+    }
+    counts = {c.id: len(series_of[c.id]) for c in collections}
     by_page: dict[str, list[Declared]] = defaultdict(list)
     for d in declared:
         by_page[d.page].append(d)
@@ -278,11 +285,21 @@ def render_site(
     readable = [p for p in site.pages if p.kind in ("chapter", "exploration", "lab")]
     files: dict[str, str] = {}
     repo_root = cfg.tests.parent if cfg.tests else cfg.root
-    paths = Paths(site)
     chapters_by = {c.id: site.chapters_of(c.id) for c in collections}
+
+    references = _references(site)
+    sections = {  # nav items only for the sections this site has
+        "library": any(c.collection_kind == "book" for c in collections),
+        "series": any(c.collection_kind == "series" for c in collections),
+        "labs": bool(site.of_kind("lab")),
+        "explorations": bool(site.of_kind("exploration")),
+        "references": bool(references),
+        "about": any(p.kind == "about" for p in site.pages),
+    }
 
     def common(url: str, title: str, description: str = "", has_math: bool = False) -> dict:
         return {
+            "sections": sections,
             "site": cfg,
             "root": prefix_for(url),
             "title": title,
@@ -298,7 +315,7 @@ def render_site(
         note_has_math = any("katex" in str(v["rest"]) for v in verified)
         ctx = common(url, page.title, page.summary, body.has_math or note_has_math)
         if page.kind == "collection":
-            chapters = site.chapters_of(page.id)
+            chapters = series_of[page.id]
             files[url + "index.html"] = env.get_template("collection.html").render(
                 **ctx,
                 page=page,
@@ -340,6 +357,7 @@ def render_site(
             next=nxt,
             prereqs=prereqs,
             leads=paths.leads_to(page.id),
+            in_series=[ids[sid] for sid in page.series if sid in ids],
             path_len=path_len,
             verified=verified,
             test_files=sorted({display_path(d.path, repo_root) for d in by_page.get(page.id, [])}),
@@ -455,6 +473,13 @@ def render_site(
             },
         )
 
+    if references:
+        files["references/index.html"] = env.get_template("references.html").render(
+            **common("references/", "References"),
+            references=references,
+            intro=f"Every paper the atlas cites: {len(references)} references, each with the pages "
+            "that cite it.",
+        )
     files["search/index.html"] = env.get_template("search.html").render(**common("search/", "Search"))
     base_path = urlsplit(cfg.base_url).path or "/"
     files["404.html"] = env.get_template("notfound.html").render(
@@ -465,6 +490,18 @@ def render_site(
     files["assets/pygments.css"] = pygments_css()
     files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {cfg.base_url}sitemap.xml\n"
     return files
+
+
+def _references(site: Site) -> list[dict]:
+    """Every reference of every page, deduplicated (by link, else by text), with the citing pages."""
+    merged: dict[str, dict] = {}
+    for page in site.pages:
+        for ref in page.references:
+            key = ref.url or re.sub(r"\W+", " ", ref.text.lower()).strip()
+            entry = merged.setdefault(key, {"text": ref.text, "url": ref.url, "pages": []})
+            if page not in entry["pages"]:
+                entry["pages"].append(page)
+    return sorted(merged.values(), key=lambda e: e["text"].lower())
 
 
 @lru_cache(maxsize=1)

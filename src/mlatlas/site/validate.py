@@ -51,6 +51,34 @@ def validate_site(site: Site, declared: list[Declared]) -> list[Problem]:
                 )
 
     ids = set(seen)
+    declared_pages = {d.page for d in declared}
+    for page in site.pages:
+        if page.exercises:
+            from .exercises import check_symbols
+
+            for msg in check_symbols(list(page.exercises)):
+                problems.append(Problem(where[page.id], page.line_of("exercises"), msg))
+            if page.id not in declared_pages:
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        page.line_of("exercises"),
+                        "exercises are checked by the chapter's own tests: no test declares "
+                        f'@verifies("{page.id}", ...)',
+                    )
+                )
+        for sid in page.series:
+            target = seen.get(sid, [None])[0]
+            if target is None or target.kind != "collection" or target.collection_kind != "series":
+                series_ids = sorted(p.id for p in site.pages if p.collection_kind == "series")
+                problems.append(
+                    Problem(
+                        where[page.id],
+                        page.line_of("series"),
+                        f"`series: {sid}` is not a series{did_you_mean(sid, series_ids)}; "
+                        f"series of this site: {', '.join(series_ids) or 'none'}",
+                    )
+                )
     for page in site.pages:
         for pre in page.prerequisites:
             if pre == page.id:
