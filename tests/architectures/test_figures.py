@@ -11,6 +11,8 @@ FIGURES = [
     ("simclr", "augmented_views"),
     ("mixture_of_experts_explainer", "data_flow"),
     ("flamingo_llava_internvl", "data_flow"),
+    ("whisper", "data_flow"),
+    ("whisper", "chirp_log_mel"),
 ]
 
 
