@@ -259,6 +259,9 @@ def exercise(
         **os.environ,
         ENV: json.dumps({"file": str(check.resolve()), "symbols": list(page.exercises)}),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        "PYTHONPATH": os.pathsep.join(
+            [str(p) for p in site.config.python_path] + [os.environ.get("PYTHONPATH", "")]
+        ),
     }
     cmd = [sys.executable, "-m", "pytest", "-p", "mlatlas.site.exercises", "-p", "no:cacheprovider"]
     cmd += ["-v", "--tb=short", "--no-header", "-W", "ignore::DeprecationWarning", *files]

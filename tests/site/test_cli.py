@@ -54,10 +54,19 @@ def test_new_site_then_chapter_lab_exploration_all_build(tmp_path):
     ]:
         r = runner.invoke(app, ["new", kind, str(site / rel)])
         assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["new", "chapter", str(site / "collections/graphs/walks.md")])
+    assert r.exit_code == 0 and (site / "collections/graphs/index.md").exists()  # the new collection's index
     r = runner.invoke(app, ["build", str(site), "--out", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "out/basics/entropy/index.html").exists()
+    assert (tmp_path / "out/graphs/walks/index.html").exists()
     assert (tmp_path / "out/labs/dice/main.js").exists()
+    # the site's own code works out of the box: code, figure, value and the badge from its tests/
+    first = (tmp_path / "out/basics/first-chapter/index.html").read_text()
+    assert "my_notes.<wbr>softmax:<wbr>softmax" in first and "<svg role=\"img\"" in first
+    assert 'title="computed by my_notes.figures:largest_weight">0.659</span>' in first
+    assert "Verified against <strong>math.fsum</strong>" in first
+    assert "mlatlas exercise first-chapter" in first
     r = runner.invoke(app, ["new", "chapter", str(site / "collections/basics/Bad Name.md")])
     assert r.exit_code == 2 and "lowercase words" in r.output
     r = runner.invoke(app, ["new", "site", str(site)])

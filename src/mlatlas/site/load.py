@@ -78,6 +78,7 @@ class SiteToml(_Strict):
     description: str = ""
     base_url: str = "http://127.0.0.1:8000/"
     tests: str | None = None
+    python_path: list[str] | None = None
     links: list[dict[str, str]] = []
     timeline: list[dict[str, str]] = []
 
@@ -323,6 +324,12 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
         else:
             timeline.append(TimelineEntry(item["stage"], item["title"], item["text"]))
     tests = (root / meta.tests).resolve() if meta.tests else None
+    if tests is None and (root / "tests").is_dir():  # a site folder's own tests give its badges
+        tests = (root / "tests").resolve()
+    # Where `{code}`, `{figure}`, `{value}` and demos import from: by default the folder's src/ and
+    # the folder itself, so an author's own modules work without being packaged and installed.
+    wanted = meta.python_path if meta.python_path is not None else ["src", "."]
+    python_path = tuple((root / d).resolve() for d in wanted if (root / d).is_dir())
     base = meta.base_url if meta.base_url.endswith("/") else meta.base_url + "/"
     config = SiteConfig(
         root=root,
@@ -332,6 +339,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
         description=meta.description,
         base_url=base,
         tests=tests,
+        python_path=python_path,
         links=tuple(links),
         timeline=tuple(timeline),
     )
@@ -345,12 +353,28 @@ def _toml_line(path: Path, key: str) -> int:
     return 1
 
 
+def activate_python_path(folders: tuple[Path, ...]) -> None:
+    """Put a site's import folders at the end of sys.path (installed packages are never shadowed);
+    figure workers inherit it."""
+    import importlib
+    import sys
+
+    added = False
+    for folder in folders:
+        if str(folder) not in sys.path:
+            sys.path.append(str(folder))
+            added = True
+    if added:
+        importlib.invalidate_caches()
+
+
 def load_site(root: Path, cache: dict | None = None) -> tuple[Site, list[Problem]]:
     """Read every source of the site folder. Returns the site and all problems found.
 
     `cache` (kept by a long-running process) maps a file's (path, mtime, size, kind) to its parse."""
     root = Path(root)
     config, problems = load_config(root)
+    activate_python_path(config.python_path)
     pages: list[Page] = []
     seen_keys = set()
 

@@ -35,6 +35,7 @@ class SiteConfig:
     description: str = ""
     base_url: str = "http://127.0.0.1:8000/"
     tests: Path | None = None  # folder whose test files declare `verifies(...)`
+    python_path: tuple[Path, ...] = ()  # folders directives and demos import from (site's src/, itself)
     links: tuple[Link, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
 
