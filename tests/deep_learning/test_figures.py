@@ -10,6 +10,8 @@ FIGURES = [
     ("autodiff", "finite_difference_error"),
     ("convolutions", "receptive_field_growth"),
     ("normalization", "activation_scale_by_depth"),
+    ("residual_networks", "gradient_norm_by_layer"),
+    ("recurrent_networks", "gradient_through_time_figure"),
 ]
 
 
