@@ -9,6 +9,7 @@ FIGURES = [
     ("markov_decision_processes", "gridworld_values_and_convergence"),
     ("temporal_difference", "errors_against_dynamic_programming"),
     ("policy_gradients", "estimator_error_and_training"),
+    ("ppo", "clipped_objective_and_gae_weights"),
 ]
 
 
