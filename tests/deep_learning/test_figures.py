@@ -12,6 +12,7 @@ FIGURES = [
     ("normalization", "activation_scale_by_depth"),
     ("residual_networks", "gradient_norm_by_layer"),
     ("recurrent_networks", "gradient_through_time_figure"),
+    ("tokenization", "compression_by_vocabulary"),
 ]
 
 
