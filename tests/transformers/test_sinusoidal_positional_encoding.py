@@ -60,3 +60,15 @@ def test_dtype_and_errors():
         sinusoidal_positional_encoding(4, 7)
     with pytest.raises(ValueError, match="num_positions"):
         sinusoidal_positional_encoding(-1, 8)
+
+
+def test_the_numbers_quoted_on_the_page():
+    """Dot products for C = 64 (32, 30.9, 23.5, 18.9, 15.7 at offsets 0, 1, 5, 20, 50; minimum 10.8 over
+    the first 100 positions), the wavelength ratio 1.037 and the norm 16 for C = 512."""
+    pe = sinusoidal_positional_encoding(100, 64).double()
+    gram = pe @ pe.T
+    assert [round(gram[0, k].item(), 1) for k in (0, 1, 5, 20, 50)] == [32.0, 30.9, 23.5, 18.9, 15.7]
+    assert round(gram.min().item(), 1) == 10.8
+    assert round(10000 ** (2 / 512), 3) == 1.037
+    norms = sinusoidal_positional_encoding(10, 512).double().norm(dim=-1)
+    torch.testing.assert_close(norms, torch.full((10,), 16.0, dtype=torch.float64), rtol=1e-6, atol=1e-6)

@@ -54,3 +54,17 @@ def test_hidden_dim_rule_matches_llama_7b():
 def test_errors():
     with pytest.raises(ValueError, match="positive"):
         SwiGLU(0, 4)
+
+
+def test_the_numbers_quoted_on_the_page():
+    """SiLU's minimum (about -0.28 at z = -1.28), its values at +-3 (2.86, -0.14), and the parameter
+    arithmetic: Llama-7B's SwiGLU block is 0.8% larger than a 4C ReLU block, 3.5C is 31% larger."""
+    z = torch.linspace(-3, 0, 300_001, dtype=torch.float64)
+    silu = torch.nn.functional.silu(z)
+    assert (round(silu.min().item(), 2), round(z[silu.argmin()].item(), 2)) == (-0.28, -1.28)
+    ends = torch.nn.functional.silu(torch.tensor([3.0, -3.0], dtype=torch.float64))
+    assert [round(v, 2) for v in ends.tolist()] == [2.86, -0.14]
+    C = 4096
+    assert 3 * C * swiglu_hidden_dim(C) == 135_266_304 and 8 * C * C == 134_217_728
+    assert round(100 * (3 * C * swiglu_hidden_dim(C) / (8 * C * C) - 1), 1) == 0.8
+    assert round(100 * (3 * C * 14_336 / (8 * C * C) - 1)) == 31
