@@ -1,10 +1,8 @@
 """LLaVA vs transformers' LlavaForConditionalGeneration; Flamingo's zero gates; InternVL's tiling."""
 
-import re
-
 import pytest
 import torch
-from hf_weights import load_renamed
+from hf_weights import gpt2_state_to_ours, load_renamed
 from test_clip import RULES as CLIP_RULES
 from transformers import CLIPVisionConfig, GPT2Config, LlavaConfig, LlavaForConditionalGeneration
 
@@ -17,28 +15,6 @@ from mlatlas.verification import verifies
 
 TOL = 1e-10  # float64
 V, IMAGE = 30, 29  # vocabulary, and the <image> placeholder id
-
-
-def gpt2_state_to_ours(state: dict, prefix: str, target: str) -> dict:
-    """GPT-2 keeps linear maps as Conv1D (in, out) and fuses q, k, v; ours are nn.Linear (out, in)."""
-    out = {}
-    for key, value in state.items():
-        if not key.startswith(prefix):
-            continue
-        k = target + key[len(prefix) :]
-        k = re.sub(r"^h\.", "blocks.", k)
-        if k.endswith("attn.c_attn.weight") or k.endswith("attn.c_attn.bias"):
-            kind = k.rsplit(".", 1)[1]
-            w = value.T if kind == "weight" else value
-            for name, part in zip(("q_proj", "k_proj", "v_proj"), w.chunk(3, dim=0)):
-                out[k.replace("c_attn", name)] = part
-        elif k.endswith("attn.c_proj.weight") or k.endswith("attn.c_proj.bias"):
-            out[k.replace("attn.c_proj", "attn.out_proj")] = value.T if k.endswith("weight") else value
-        elif "mlp.c_" in k and k.endswith("weight"):
-            out[k] = value.T
-        else:
-            out[k] = value
-    return out
 
 
 def shared_llava():
