@@ -13,6 +13,7 @@ FIGURES = [
     ("residual_networks", "gradient_norm_by_layer"),
     ("recurrent_networks", "gradient_through_time_figure"),
     ("tokenization", "compression_by_vocabulary"),
+    ("linear_attention", "cost_and_state_by_length"),
 ]
 
 
