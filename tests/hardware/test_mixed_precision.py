@@ -108,6 +108,11 @@ def test_scaling_rescues_small_gradients_from_fp16():
     assert scaled.zero == 0 and scaled.subnormal < 1e-3 and scaled.overflow == 0
     assert mp.fp16_fate(g, 2.0**40).overflow > 0  # too big a scale overflows instead
     assert torch.all(g.to(torch.bfloat16) != 0)  # bf16 has float32's exponent range: nothing flushes
+    # the page's numbers: ~98% subnormal and ~1% zero at scale 1; 0.02% subnormal at 2^16; overflow
+    # appears first at 2^29
+    assert round(100 * unscaled.subnormal) == 98 and round(100 * unscaled.zero) == 1
+    assert round(100 * scaled.subnormal, 2) == 0.02
+    assert mp.fp16_fate(g, 2.0**28).overflow == 0 < mp.fp16_fate(g, 2.0**29).overflow
 
 
 @verifies(
