@@ -135,7 +135,8 @@ def train(
     weight_decay: float = 0.0,
 ) -> list[float]:
     """Full-batch Adam on the negative log-likelihood (plus the KL for a BayesMLP: the negative ELBO,
-    Blundell et al. eq. 2) using the atlas's adam_step. Dropout is on while training. Returns losses."""
+    Blundell et al.'s cost F(D, theta)) using the atlas's adam_step. Dropout is on while training.
+    Returns the losses."""
     params = [p for p in model.parameters()]
     states = [adam_init(p.detach()) for p in params]
     losses = []
