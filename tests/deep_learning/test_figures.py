@@ -14,6 +14,7 @@ FIGURES = [
     ("recurrent_networks", "gradient_through_time_figure"),
     ("tokenization", "compression_by_vocabulary"),
     ("linear_attention", "cost_and_state_by_length"),
+    ("state_space_models", "kernel_by_step_size"),
 ]
 
 
