@@ -13,6 +13,11 @@ FIGURES = [
     ("flamingo_llava_internvl", "data_flow"),
     ("whisper", "data_flow"),
     ("whisper", "chirp_log_mel"),
+    ("imagegpt", "data_flow"),
+    ("imagegpt", "half_image_completions"),
+    ("evoformer", "data_flow"),
+    ("gpt4_and_gemini", "data_flow"),
+    ("imagebind", "data_flow"),
 ]
 
 

@@ -48,6 +48,12 @@ def test_moe_counts_match_mixtral(experts, top_k, tied):
     assert parameter_counts(shape).total == sum(p.numel() for p in model.parameters())
 
 
+@verifies(
+    "gpt4-and-gemini",
+    against="transformers LlamaForCausalLM parameter count",
+    tol=0,
+    note="exact integer count of a dense model with grouped-query attention",
+)
 def test_dense_counts_match_llama():
     shape = DecoderShape(vocab_size=64, d_model=48, n_layers=3, n_heads=6, n_kv_heads=2, d_ff=80)
     cfg = LlamaConfig(
