@@ -1,0 +1,1 @@
+"""Classical machine learning: linear models, generalisation, trees, SVMs and kernels."""

@@ -1,0 +1,1 @@
+"""Figures for the classical machine-learning book."""

@@ -1,0 +1,17 @@
+"""Every figure function of the classical machine-learning book draws a Figure without arguments."""
+
+import importlib
+
+import pytest
+from matplotlib.figure import Figure
+
+FIGURES = [
+    ("linear_regression", "conditioning_and_descent"),
+    ("logistic_regression", "newton_vs_descent_and_softmax_regions"),
+]
+
+
+@pytest.mark.parametrize("module,name", FIGURES)
+def test_figure_smoke(module, name):
+    fn = getattr(importlib.import_module(f"mlatlas.classical.figures.{module}"), name)
+    assert isinstance(fn(), Figure)
