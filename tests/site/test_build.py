@@ -305,3 +305,32 @@ def test_a_series_key_must_name_a_series(good_site, tmp_path):
     with pytest.raises(BuildError) as err:
         build(good_site, tmp_path / "out")
     assert "`series: basics` is not a series" in str(err.value)
+
+
+def test_dense_figures_are_thinned_without_changing_what_is_drawn():
+    import numpy as np
+
+    from mlatlas.site.figures import compact_svg, thin_path
+
+    rng = np.random.default_rng(0)
+    xs = np.linspace(10, 410, 20_000)
+    ys = 100 + np.cumsum(rng.standard_normal(xs.size))
+    d = "M " + " \nL ".join(f"{x:.6f} {y:.6f}" for x, y in zip(xs, ys, strict=True))
+    thin = thin_path(d)
+    pts = np.array([[float(v) for v in seg.split()] for seg in thin[1:].split("L")])
+    assert len(thin) < len(d) / 8
+    # every 0.5-unit column keeps its lowest and highest point (to 0.1), and the ends are kept
+    cols = (xs // 0.5).astype(int)
+    for c in np.unique(cols)[::97]:
+        sel = cols == c
+        kept = pts[(pts[:, 0] >= c * 0.5 - 0.051) & (pts[:, 0] <= (c + 1) * 0.5 + 0.051)]  # x to 0.1
+        # the widened window may include a neighbour's points: the column's extremes are within it
+        assert kept[:, 1].min() <= ys[sel].min() + 0.051
+        assert kept[:, 1].max() >= ys[sel].max() - 0.051
+    assert tuple(pts[0]) == (10.0, round(ys[0], 1)) and tuple(pts[-1]) == (410.0, round(ys[-1], 1))
+    uses = "".join(
+        f'\n <use xlink:href="#m1" x="{i}.123456" y="2.654321" style="fill: #123456"/>' for i in range(20)
+    )
+    svg = compact_svg(f"<svg>{uses}</svg>")
+    assert svg.count('style="fill: #123456"') == 1 and '<use xlink:href="#m1" x="3.1" y="2.7"/>' in svg
+    assert compact_svg(svg) == svg  # once only

@@ -63,7 +63,7 @@ def test_new_site_then_chapter_lab_exploration_all_build(tmp_path):
     assert (tmp_path / "out/labs/dice/main.js").exists()
     # the site's own code works out of the box: code, figure, value and the badge from its tests/
     first = (tmp_path / "out/basics/first-chapter/index.html").read_text()
-    assert "my_notes.<wbr>softmax:<wbr>softmax" in first and "<svg role=\"img\"" in first
+    assert "my_notes.<wbr>softmax:<wbr>softmax" in first and '<svg role="img"' in first
     assert 'title="computed by my_notes.figures:largest_weight">0.659</span>' in first
     assert "Verified against <strong>math.fsum</strong>" in first
     assert "mlatlas exercise first-chapter" in first
