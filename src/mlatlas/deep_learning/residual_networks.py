@@ -167,12 +167,12 @@ def train(
     return TrainResult(losses, accuracy)
 
 
-def demo(blocks: int = 8, steps: int = 150, seed: int = 0) -> dict[str, TrainResult]:
+def demo(blocks: int = 8, steps: int = 150, batch: int = 32, seed: int = 0) -> dict[str, TrainResult]:
     """Train the plain and the residual network of the same depth; print the final losses and accuracies."""
     results = {}
     for residual in (False, True):
         name = "residual" if residual else "plain"
-        result = train(ResNetConfig(blocks=blocks, residual=residual), steps=steps, seed=seed)
+        result = train(ResNetConfig(blocks=blocks, residual=residual), steps=steps, batch=batch, seed=seed)
         last = float(np.mean(result.losses[-20:]))
         print(
             f"{name:8s} {4 * blocks + 1} conv layers: final loss {last:.3f}, "
