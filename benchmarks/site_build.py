@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/site_build.py [--pages 100 500] [--no-math]
 
-Prints seconds and ms per page. Targets on a 2-core machine: 100 math-heavy pages cold ≤ 3 s
+Prints seconds, ms per page and page weight (heaviest page, pages over 300 KB, the home page with
+its topic map laid out by ELK). Targets on a 2-core machine: 100 math-heavy pages cold ≤ 3 s
 (figures cached), ≤ 3 ms per page without math on a 500-page run, one edited page rebuilt ≤ 0.3 s.
 The reference point measured in the same run is markdown-it + Jinja2 alone on the same pages.
 """
@@ -91,6 +92,11 @@ def run(n: int, math: bool) -> None:
         t0 = time.perf_counter()
         build_site(src, out, cache_dir=cache)
         cold = time.perf_counter() - t0
+        pages = out.rglob("index.html")
+        sizes = sorted((p.stat().st_size, str(p.parent.relative_to(out)).replace(".", "home")) for p in pages)
+        heaviest, heaviest_page = sizes[-1]
+        over = sum(1 for size, _ in sizes if size > 300_000)
+        home_kb = (out / "index.html").stat().st_size / 1000
         # Warm process, caches on disk: the dev server's situation.
         state = BuildState()
         build_site(src, out, cache_dir=cache, state=state)
@@ -127,6 +133,10 @@ def run(n: int, math: bool) -> None:
         print(f"  no-change rebuild                        {nochange:6.2f} s")
         print(f"  one page edited (search index deferred)  {edit:6.2f} s")
         print(f"  one page edited (search re-indexed)      {edit_indexed:6.2f} s")
+        print(
+            f"  page weight: heaviest {heaviest / 1000:.0f} KB ({heaviest_page}), {over} over 300 KB; "
+            f"home page with the topic map {home_kb:.0f} KB"
+        )
         print(
             f"  reference: markdown-it + Jinja2 alone    {base:6.2f} ms/page  "
             f"(ratio full/reference {warm_math_no_search * 1000 / n / base:4.1f}x)"
