@@ -67,3 +67,11 @@ def test_demo_parses_its_flags(monkeypatch, capsys):
     assert seen == {"save": True, "quick": False, "threads": None}
     rl.demo(["--threads", "1"])
     assert seen["threads"] == 1
+
+
+def test_cached_bfloat16_roof_is_about_four_times_float32():
+    """The page: on the CPU that built the site the bf16 roof is about four times the float32 one."""
+    from mlatlas.hardware.roofline import load_cached
+
+    peaks = load_cached().peak_flops
+    assert round(peaks["bfloat16"] / peaks["float32"]) == 4

@@ -25,7 +25,7 @@ class LearnedPositionalEncoding(nn.Module):
         if max_positions <= 0 or d_model <= 0:
             raise ValueError(f"max_positions and d_model must be positive; got {max_positions}, {d_model}")
         self.table = nn.Embedding(max_positions, d_model, dtype=dtype)  # P, (max_positions, C)
-        nn.init.normal_(self.table.weight, std=init_std)  # small, like GPT-2
+        nn.init.normal_(self.table.weight, std=init_std)  # 0.02 as HF and nanoGPT (OpenAI GPT-2: 0.01)
 
     @property
     def max_positions(self) -> int:
