@@ -9,7 +9,8 @@ Three cheap ways to give a network a predictive distribution instead of a point:
 over every weight, keep dropout on at test time, or train several networks from different seeds.
 
 Departures from the papers, to keep one small code path: Bayes by backprop uses a single Gaussian
-prior (closed-form KL) instead of the paper's scale mixture; ensemble members are trained on the
+prior (closed-form KL) instead of the paper's scale mixture; MC dropout is trained without the L2 weight
+decay that stands for the prior in Gal & Ghahramani's derivation; ensemble members are trained on the
 plain loss, without the paper's learned variance head and adversarial examples. All training uses
 ``mlatlas.foundations.optimizers.adam_step`` and, for classifiers, ``mlatlas.foundations.cross_entropy``.
 Shapes: B batch, F features, K classes, S Monte Carlo samples.
