@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 FIGURES = [
     ("linear_regression", "conditioning_and_descent"),
     ("logistic_regression", "newton_vs_descent_and_softmax_regions"),
+    ("cross_validation", "decomposition_and_cv_curve"),
 ]
 
 
