@@ -192,6 +192,10 @@ def test_the_pages_receptive_fields():
     assert receptive_field(STACKS["3x3 convs"]).sizes == [3, 5, 7, 9, 11, 13]  # page: 2 per layer
     assert receptive_field(STACKS["3x3, dilation 1, 2, 4, 8"]).sizes == [3, 7, 15, 31]  # page: 2^(l+1) - 1
     assert receptive_field(STACKS["conv-pool"]) == (16, 4, [5, 6, 14, 16])  # page: LeNet-5, 16 pixels
+    from mlatlas.deep_learning.figures.convolutions import DESIGNS
+
+    ends = [receptive_field(layers).size for layers in DESIGNS.values()]
+    assert ends == [17, 61, 511]  # figure alt: plain 3 -> 17, stride 2 every other layer 61, dilations 511
 
 
 def test_convolutions_reject_bad_input():
