@@ -18,6 +18,8 @@ IN_SCOPE = {
     "Transformers (book)": "transformers",
     "Graph Neural Networks (book)": "gnn",
     "Probability, Stochastic Processes & Optimal Transport (book)": "stochastic",
+    "Probabilistic ML (book)": "probabilistic",
+    "Efficiency & Distributed training (series)": "distributed",
 }
 
 
