@@ -9,6 +9,7 @@ FIGURES = [
     ("linear_regression", "conditioning_and_descent"),
     ("logistic_regression", "newton_vs_descent_and_softmax_regions"),
     ("cross_validation", "decomposition_and_cv_curve"),
+    ("kernel_methods", "rbf_fits_by_width"),
 ]
 
 
