@@ -7,7 +7,7 @@ from mlatlas.verification import verifies
 @verifies(
     "imagebind",
     against="untrained encoders and chance",
-    tol="A->B top-1 >= 0.7 (chance 1/360)",
+    tol="A->B top-1 >= 0.78, same digit >= 0.94 (chance 1/360)",
     note="40 epochs, seed 0, 360 held-out digits; the page reports 83.1% exact and 96.9% same-digit",
 )
 def test_modalities_never_paired_become_aligned():
