@@ -4,7 +4,8 @@ Paper: Zhe Chen, Weiyun Wang, Hao Tian, Shenglong Ye, Zhangwei Gao, Erfei Cui, e
 Are We to GPT-4V? Closing the Gap to Commercial Multimodal Models with Open-Source Suites" (InternVL 1.5),
 arXiv:2404.16821.
 Pick the grid of (columns, rows) tiles, 1 to 12 of them, whose aspect ratio is closest to the image's,
-resize the image to that grid and cut it into 448 x 448 tiles, plus one thumbnail of the whole image.
+resize the image to that grid and cut it into 448 x 448 tiles, plus one thumbnail of the whole image
+when there is more than one tile.
 Each tile is 32 x 32 patches of 14 pixels; a pixel shuffle merges 2 x 2 patches, leaving 256 tokens.
 """
 
