@@ -52,7 +52,7 @@ SCHEDULES = {"gpipe": gpipe_schedule, "1f1b": one_f_one_b_schedule}
 
 
 def bubble_formula(stages: int, micro: int) -> float:
-    """Idle fraction of a flushed pipeline step: (p − 1)/(m + p − 1) (GPipe, section 2.2)."""
+    """Idle fraction of a flushed pipeline step: (p − 1)/(m + p − 1) (GPipe, section 2.3)."""
     return (stages - 1) / (micro + stages - 1)
 
 
