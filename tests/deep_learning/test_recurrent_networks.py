@@ -101,9 +101,11 @@ def test_truncation_stops_gradients_at_the_chunk_boundary():
 def test_the_pages_gradient_decay():
     ratio = lambda g: g[50] / g[1]  # dependence on an input 50 steps back, relative to 1 step back
     for mode in ("rnn", "lstm", "gru"):  # page: between 1e-11 and 1e-10 after 50 steps, all three
-        assert 1e-12 < ratio(gradient_through_time(mode)) < 1e-9
-    assert ratio(gradient_through_time("lstm", keep_bias=3.0)) > 0.2  # page: about 0.42
-    assert ratio(gradient_through_time("gru", keep_bias=3.0)) > 0.05  # page: about 0.12
+        assert 1e-11 < ratio(gradient_through_time(mode)) < 1e-10
+    lstm, gru = gradient_through_time("lstm", keep_bias=3.0), gradient_through_time("gru", keep_bias=3.0)
+    assert 0.85 < ratio(lstm) < 0.97  # page: about 90% (0.92)
+    assert 0.08 < ratio(gru) < 0.12  # page: about 10% (0.096)
+    assert min(lstm) / max(lstm) > 0.1 and min(gru) / max(gru) > 0.07  # alt: within about one order of magnitude
 
 
 def test_bad_input():
