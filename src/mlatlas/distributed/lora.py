@@ -42,7 +42,8 @@ class LoRALinear(nn.Module):
         factory = {"dtype": base.weight.dtype, "device": base.weight.device}
         self.lora_A = nn.Parameter(torch.empty(r, base.in_features, **factory))  # A: (r, in)
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, r, **factory))  # B: (out, r), B₀ = 0
-        nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))  # as nn.Linear (and the LoRA reference code)
+        # the paper draws A from a Gaussian; like nn.Linear, loralib and peft we draw it uniform
+        nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         update = F.linear(F.linear(x, self.lora_A), self.lora_B)  # B (A x): two thin products, no out × in
