@@ -20,6 +20,7 @@ IN_SCOPE = {
     "Probability, Stochastic Processes & Optimal Transport (book)": "stochastic",
     "Probabilistic ML (book)": "probabilistic",
     "Efficiency & Distributed training (series)": "distributed",
+    "Reinforcement Learning (book)": "rl",
 }
 
 
