@@ -113,6 +113,8 @@ def test_numbers_quoted_on_the_page():
     vi = value_iteration(mdp)
     start = 7  # bottom-left cell: states number the 11 non-wall cells row by row
     assert round(vi.V[start], 2) == 0.55
+    assert round(vi.V[2], 2) == 0.94  # next to the +1 exit (figure's alt text)
+    assert vi.policy[5] == 3 and vi.policy[10] == 0  # left of -1: up; bottom right: left, away from -1
     assert len(vi.errors) == 39  # sweeps to a change below 1e-12
     assert policy_iteration(mdp).iterations == 7  # policies evaluated, the last one unchanged
     lake = frozenlake()
