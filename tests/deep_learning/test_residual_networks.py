@@ -122,7 +122,7 @@ def test_shortcuts_tame_the_gradient_growth_towards_the_input():
     assert residual[0] / residual[-1] < 10  # page: about 5.5x
     assert plain[0] > 2 * residual[0]
     assert 25 < plain[0] / plain[-1] < 32 and 5 < residual[0] / residual[-1] < 6  # figure: ~28x, ~5.5x
-    assert abs(plain[0] - 3.9) < 0.1 and abs(plain[-1] - 0.14) < 0.01  # alt: 3.9 at the first, 0.14 at the last
+    assert abs(plain[0] - 3.9) < 0.1 and abs(plain[-1] - 0.14) < 0.01  # alt: 3.9 first, 0.14 last
     assert abs(residual[0] - 1.2) < 0.05 and abs(residual[-1] - 0.21) < 0.01  # alt: 1.2 and 0.21
 
 
