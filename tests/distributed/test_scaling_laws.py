@@ -65,8 +65,10 @@ def test_cached_grid_fit():
     assert 0.08 < rms < 0.15  # the page: about 12% RMS in log-loss, a loose fit (tiny, short runs)
     # the page quotes alpha ≈ 0.59 and beta ≈ 0.83: far steeper than Kaplan's 0.076 and 0.095 and
     # Hoffmann's 0.34 and 0.28, with N_opt ∝ C^0.58
-    assert 0.5 < fit.alpha < 0.7 and 0.7 < fit.beta < 0.95
-    assert 0.55 < fit.beta / (fit.alpha + fit.beta) < 0.62
+    assert 0.57 < fit.alpha < 0.61 and 0.81 < fit.beta < 0.85  # 0.587 and 0.826
+    assert 0.575 < fit.beta / (fit.alpha + fit.beta) < 0.585  # 0.585 → "C^0.58"
+    assert sorted({r["N"] for r in runs}) == [6_592, 25_472, 100_096, 223_872]  # widths 16 … 96
+    assert sorted({r["D"] for r in runs}) == [512 * s for s in (60, 120, 240, 480)]
     assert fit.E < 0.1  # the grid never nears its floor, so E is not identified
     # more parameters and more data both lower the loss, run by run
     for r in runs:
