@@ -267,8 +267,9 @@ def test_eight_schools_run_is_healthy(ours, numpyro_draws):
     result, draws = ours
     _, numpyro_accept = numpyro_draws
     assert result.diverging.sum() <= 2  # non-centred: divergences are rare
-    # dual averaging targets 0.8 during warm-up; the averaged final step size is smaller and accepts more
-    # (about 0.9 for both samplers here), so compare with NumPyro's adaptation rather than with 0.8
+    # dual averaging targets 0.8 for a step size that jitters during warm-up; the averaged step size, held
+    # fixed, accepts more (about 0.9 for both samplers here; with seed 0 the first chain's final step size
+    # is within 1% of its last warm-up steps' median), so compare with NumPyro's adaptation, not with 0.8
     assert abs(result.accept_stat.mean() - numpyro_accept) < 0.05
     assert max(rhat(draws[:, :, j]) for j in range(10)) < 1.01
     assert min(ess(draws[:, :, j]) for j in range(10)) > 400
