@@ -142,3 +142,18 @@ def test_torchrun_demo_program():
     gap = float(re.search(r"single-process full-batch training: (\S+)", out).group(1))
     drift = float(re.search(r"between replicas: (\S+)", out).group(1))
     assert gap < TOL and drift == 0.0, out
+
+
+def test_saved_timeline_matches_the_figure_caption():
+    """The page's figure: the demo (1 MB buckets) has several buckets; on every rank the first
+    all-reduce is launched before backward's last gradient, the last one only after it."""
+    import json
+
+    from mlatlas.distributed.data_parallel import TIMELINE
+
+    saved = json.loads(TIMELINE.read_text())
+    assert saved["world"] == 2 and len(saved["bucket_numel"]) == 4
+    for events in saved["events"]:
+        last_ready = max(t for kind, _, t in events if kind == "ready")
+        launches = {i: t for kind, i, t in events if kind == "launch"}
+        assert launches[0] < last_ready <= launches[3]
