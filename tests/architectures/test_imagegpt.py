@@ -51,7 +51,7 @@ def test_imagegpt_matches_transformers():
         n_embd=16,
         n_layer=2,
         n_head=2,
-        activation_function="gelu_new",
+        activation_function="gelu_new",  # ImageGPT's default is quick_gelu; ours keeps GPT-2's tanh GELU
         layer_norm_epsilon=1e-5,
         attn_pdrop=0.0,
         resid_pdrop=0.0,

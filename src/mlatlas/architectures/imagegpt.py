@@ -7,9 +7,10 @@ clusters), replace every pixel by the index of its nearest colour, read the imag
 train a decoder-only transformer on p(x) = prod_i p(x_i | x_<i) (paper eq. 1). Completing the bottom
 half of an image is sampling the rest of the sequence.
 
-The transformer is the Transformers book's GPT with ImageGPT's one change: its layer norms rescale by
-the root mean square without centring and have no bias (``RMSNorm``). Shapes: B batch, N pixels
-(T = N + 1 with the start token), C width, k palette size.
+The transformer is the Transformers book's GPT with ImageGPT's layer norms, which rescale by the root
+mean square without centring and have no bias (``RMSNorm``). ImageGPT's MLP also uses the sigmoid GELU
+x * sigmoid(1.702 x) ("quick_gelu"); we keep GPT-2's tanh GELU, and the test configures transformers so.
+Shapes: B batch, N pixels (T = N + 1 with the start token), C width, k palette size.
 """
 
 from __future__ import annotations
