@@ -110,3 +110,19 @@ def test_mamba_matches_transformers():
     (ours.norm_f(h1).sum()).backward()
     h2.sum().backward()
     torch.testing.assert_close(e1.grad, e2.grad, rtol=1e-4, atol=1e-4)  # float32 backward through 2 scans
+
+
+def test_the_pages_kernel_reach():
+    n = 16  # the figure's SSM: S4D-real A_n = -(n + 1), B = 1, C = 1 / N, kernel normalised to K_0
+    a, b, c = (
+        -torch.arange(1, n + 1, dtype=torch.float64),
+        torch.ones(n, dtype=torch.float64),
+        torch.full((n,), 1 / n),
+    )
+    reach = {}
+    for delta in (0.3, 0.03, 0.003):
+        kernel = ssm_kernel(*discretize_zoh(a, b, delta), c.double(), 200)
+        reach[delta] = kernel / kernel[0]
+    assert reach[0.3][10] < 0.01  # alt: near zero within about ten steps
+    assert reach[0.03][30] > 0.04 and reach[0.03][100] < 0.01  # alt: within about a hundred
+    assert 0.06 < reach[0.003][199] < 0.1  # alt: still about 0.08 at lag 200
