@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mlatlas.rl.ppo import PPOConfig, clipped_surrogate, gae, train_ppo
+from mlatlas.rl.ppo import PPOConfig, clipped_surrogate, evaluate, gae, train_ppo
 from mlatlas.verification import verifies
 
 TOL = 1e-12  # float64
@@ -120,3 +120,19 @@ def test_a_short_ppo_run_improves_cartpole():
     assert result.steps == 12 * 512
     first, last = returns[:10].mean(), returns[-10:].mean()
     assert last > 2 * first  # seed 0: the sampled episodes go from 16.6 to 45.5 steps on average
+    assert (round(first, 1), round(last, 1)) == (16.6, 45.5)  # quoted on the page
+
+
+def test_the_demo_run_quoted_on_the_page():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the demo runs it
+    try:
+        result = train_ppo(PPOConfig(seed=0))  # about 10 s of CPU: the page's printed run
+    finally:
+        torch.set_num_threads(threads)
+    assert result.steps == 25_600
+    assert [(s, round(r, 1)) for s, r in result.evaluations] == [
+        (5120, 146.2), (10240, 139.3), (15360, 447.9), (20480, 403.5), (25600, 488.8)
+    ]
+    returns = evaluate(result.model, PPOConfig(), 20, seed=0)
+    assert (round(returns.mean(), 1), returns.min(), returns.max()) == (489.4, 317, 500)
