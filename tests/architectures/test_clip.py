@@ -49,7 +49,7 @@ def shared_pair(seed=0):
             num_hidden_layers=2,
             num_attention_heads=4,
             max_position_embeddings=7,
-            hidden_act="gelu_pytorch_tanh",
+            hidden_act="gelu_pytorch_tanh",  # our GPT block's GELU; CLIP's default is quick_gelu
             layer_norm_eps=1e-5,
             eos_token_id=1,
             pad_token_id=0,
@@ -63,7 +63,7 @@ def shared_pair(seed=0):
             image_size=8,
             patch_size=2,
             num_channels=1,
-            hidden_act="gelu",
+            hidden_act="gelu",  # our ViT block's exact GELU; CLIP's default is quick_gelu
             layer_norm_eps=1e-5,
         ),
         projection_dim=16,
