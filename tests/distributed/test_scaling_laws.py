@@ -62,7 +62,7 @@ def test_cached_grid_fit():
     fit = fit_cached()
     n, d, loss = (np.array([r[k] for r in runs]) for k in ("N", "D", "loss"))
     rms = np.sqrt(np.mean(np.log(fit.loss(n, d) / loss) ** 2))
-    assert 0.08 < rms < 0.15  # the page: about 12% RMS in log-loss, a loose fit (tiny, short runs)
+    assert 0.11 < rms < 0.125  # the page: about 12% RMS in log-loss (0.116), a loose fit (tiny, short runs)
     # the page quotes alpha ≈ 0.59 and beta ≈ 0.83: far steeper than Kaplan's 0.076 and 0.095 and
     # Hoffmann's 0.34 and 0.28, with N_opt ∝ C^0.58
     assert 0.57 < fit.alpha < 0.61 and 0.81 < fit.beta < 0.85  # 0.587 and 0.826
