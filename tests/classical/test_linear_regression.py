@@ -72,6 +72,14 @@ def test_qr_survives_conditioning_that_breaks_the_normal_equations():
     assert r["qr"][last] < 1e-7  # error ~ cond * eps for QR: measured 4e-9
     assert r["normal"][last] > 0.1  # ~ cond^2 * eps: the normal equations lose every digit (measured 1.55)
     assert (round(r["qr"][last], 10), round(r["normal"][last], 2)) == (4.4e-09, 1.55)  # quoted on the page
+    assert r["qr"].max() < 1e-6  # the figure's alt text: QR stays below one millionth at every degree
+
+
+def test_the_figures_curvature_ratio():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * np.array([1.0, 0.2])  # as in the figure
+    curvatures = np.linalg.eigvalsh((X - X.mean(0)).T @ (X - X.mean(0)))
+    assert round(curvatures[1] / curvatures[0]) == 24  # the caption's "about 24 times apart"
 
 
 def test_bad_input_is_rejected():

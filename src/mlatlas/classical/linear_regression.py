@@ -105,7 +105,7 @@ def gradient_descent(
     """Full-batch gradient descent on (1/N)(||y - Xw||^2 + lambda ||w||^2), from w = 0.
 
     lr defaults to 1 / L, with L = 2 (sigma_max(X)^2 + lambda) / N the gradient's Lipschitz constant:
-    the largest step that is guaranteed to decrease the loss monotonically.
+    a step that is guaranteed to decrease the loss monotonically (on this quadratic, any step below 2 / L is).
     """
     X, y = _check(X, y, l2)
     Xc, yc, x_mean, y_mean = _centre(X, y, fit_intercept)
