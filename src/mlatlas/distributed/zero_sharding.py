@@ -31,8 +31,8 @@ def flat_partition(numel: int, world: int) -> tuple[int, int]:
 def reduce_scatter(flat: Tensor, group: dist.ProcessGroup) -> Tensor:
     """Σ over ranks of each rank's `flat`, but rank r receives only the r-th of P equal chunks.
 
-    Written as P reductions, each to the chunk's owner (gloo has no native reduce-scatter; NCCL's
-    `reduce_scatter_tensor` does the same in one call, moving (P−1)/P of the vector per rank).
+    Written as P reductions, each to the chunk's owner, to show what it does; `dist.reduce_scatter_tensor`
+    does the same in one call (NCCL, and gloo in recent PyTorch), moving (P−1)/P of the vector per rank.
     """
     world, rank = dist.get_world_size(group), dist.get_rank(group)
     chunks = list(flat.chunk(world))
