@@ -27,7 +27,7 @@ def test_clipped_offsets_by_hand():
     "relative-positional-encoding",
     against="hand-computed small cases",
     tol=TOL64,
-    note="Shaw et al. eqs. 3-5 by explicit loops, float64",
+    note="Shaw et al. eqs. 3-4 by explicit loops, float64",
 )
 @pytest.mark.parametrize("causal", [False, True])
 def test_shaw_attention_matches_explicit_loops(causal):
@@ -42,7 +42,7 @@ def test_shaw_attention_matches_explicit_loops(causal):
             e = []
             for j in js:
                 a_k = layer.rel_k.weight[min(max(j - i, -2), 2) + 2]
-                e.append(q[i, h] @ (k[j, h] + a_k) / math.sqrt(4))  # eq. 5
+                e.append(q[i, h] @ (k[j, h] + a_k) / math.sqrt(4))  # eq. 4
             alpha = torch.softmax(torch.stack(e), 0)
             for a, j in zip(alpha, js):
                 z[i, h] += a * (v[j, h] + layer.rel_v.weight[min(max(j - i, -2), 2) + 2])  # eq. 3

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 
 def clipped_relative_positions(t_q: int, t_k: int, max_distance: int) -> Tensor:
-    """Indices ``clip(j - i, -K, K) + K`` into a (2K + 1)-row table, shape (T_q, T_k) (Shaw eq. 6-7)."""
+    """Indices ``clip(j - i, -K, K) + K`` into a (2K + 1)-row table, shape (T_q, T_k) (Shaw §3.2)."""
     if max_distance < 0:
         raise ValueError(f"max_distance must be >= 0; got {max_distance}")
     rel = torch.arange(t_k)[None, :] - torch.arange(t_q)[:, None]  # (T_q, T_k)  j - i
@@ -30,8 +30,9 @@ def clipped_relative_positions(t_q: int, t_k: int, max_distance: int) -> Tensor:
 class ShawRelativeAttention(nn.Module):
     """Multi-head self-attention with relative position representations (Shaw et al. 2018).
 
-    ``e_ij = q_i . (k_j + a^K_ij) / sqrt(D)`` (eq. 5), ``z_i = sum_j alpha_ij (v_j + a^V_ij)`` (eq. 3),
-    with ``a^K_ij = w^K[clip(j - i, -K, K)]`` shared across heads, as in the paper.
+    ``e_ij = q_i . (k_j + a^K_ij) / sqrt(D)`` (eq. 4, computed split in two terms as in eq. 5),
+    ``z_i = sum_j alpha_ij (v_j + a^V_ij)`` (eq. 3), with ``a^K_ij = w^K[clip(j - i, -K, K)]`` shared
+    across heads, as the paper allows (§3.3) and its big model does.
     """
 
     def __init__(self, d_model: int, num_heads: int, max_distance: int, *, dtype: torch.dtype | None = None):
