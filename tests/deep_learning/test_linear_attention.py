@@ -80,3 +80,5 @@ def test_feature_map_is_positive_and_costs_cross_at_t_equals_d():
     assert costs["softmax"] == costs["linear"]  # page: the two counts cross at T = D
     big = attention_costs(4096, 64)
     assert big["softmax"] / big["linear"] == 64  # page: at T = 4096, D = 64, 64x fewer multiply-adds
+    ratios = [attention_costs(t, 64)["softmax"] / attention_costs(t, 64)["linear"] for t in (256, 4096)]
+    assert ratios == [4, 64]  # page: the counts predict the demo's ratio goes from 4 to 64
