@@ -62,6 +62,9 @@ def test_bias_variance_decomposition_is_an_identity_and_noise_adds_sigma2():
     # against fresh targets the noise adds sigma^2 = 0.09 (standard error about 0.002 for low degrees)
     np.testing.assert_allclose(r.test_mse[:6] - r.error[:6], r.noise, atol=0.02)
     assert r.bias2[0] > 10 * r.bias2[3] and r.variance[-1] > 10 * r.variance[2]  # the U shape's two sides
+    page = bias_variance()  # the page's 200 data sets
+    gap = page.test_mse[:9] - page.error[:9]
+    assert (round(gap.min(), 3), round(gap.max(), 3)) == (0.084, 0.088)  # quoted on the page
 
 
 def test_bad_k_is_rejected():
