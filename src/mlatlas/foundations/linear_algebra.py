@@ -160,6 +160,7 @@ def pca(X: np.ndarray, k: int) -> PCAResult:
 
 def low_rank_approximation(A: np.ndarray, k: int) -> np.ndarray:
     """The best rank-k approximation in Frobenius norm (Eckart-Young 1936) and spectral norm
-    (Mirsky 1960): keep the top k singular triplets. Its error ||A - A_k||_F^2 is the sum of the dropped sigma_i^2."""
+    (Mirsky 1960): keep the top k singular triplets. Its error ||A - A_k||_F^2 is the sum of the
+    dropped sigma_i^2."""
     U, S, Vt = np.linalg.svd(np.asarray(A, dtype=np.float64), full_matrices=False)
     return (U[:, :k] * S[:k]) @ Vt[:k]
