@@ -22,7 +22,7 @@ LEVELS = np.array([0.0, 0.3, 0.7, 1.0, 1.6, 2.5])
 
 @pytest.mark.parametrize("gap, T", [(1.0, 0.2), (1.0, 1.0), (2.0, 5.0), (0.5, 0.05), (-1.0, 0.7)])
 @verifies("boltzmann-distribution", against="analytic probabilities", tol=TOL,
-          note="float64; two-level system p, <E>, S, F and Schottky heat capacity")
+          note="float64; two-level system: $p$, $\\langle E \\rangle$, $S$, $F$, Schottky heat capacity")
 def test_two_level_system_closed_forms(gap, T):
     ours = bz.thermodynamics(np.array([0.0, gap]), T)
     exact = bz.two_level_system(gap, T)
@@ -33,7 +33,8 @@ def test_two_level_system_closed_forms(gap, T):
 
 
 @verifies("boltzmann-distribution", against="analytic probabilities", tol=TOL,
-          note="float64; harmonic ladder E_n = n: p_n = (1 - e^{-1/T}) e^{-n/T}, <E> = 1 / (e^{1/T} - 1)")
+          note="float64; harmonic ladder $E_n = n$: $p_n = (1 - e^{-1/T}) e^{-n/T}$, "
+          "$\\langle E \\rangle = 1 / (e^{1/T} - 1)$")
 def test_harmonic_ladder_matches_geometric_distribution():
     T = 0.8
     n = np.arange(200)  # e^{-200 / 0.8} is far below float64 resolution: truncation is exact
@@ -64,6 +65,17 @@ def test_thermodynamic_identities_by_finite_differences():
     # S = -dF/dT
     dF = (hot.free_energy - cold.free_energy) / (2 * h)
     np.testing.assert_allclose(-dF, th.entropy, rtol=FD_TOL)
+
+
+def test_numbers_quoted_on_the_page():
+    # boltzmann-distribution.md: ground state holds 72 % / 35 % / 21 % at kT = 0.25 / 1 / 4 (uniform 17 %),
+    # and the two-level heat capacity peaks near kT = 0.42 gap
+    ground = [bz.boltzmann_probs(LEVELS, T)[0] for T in (0.25, 1.0, 4.0)]
+    np.testing.assert_array_equal(np.round(100 * np.array(ground)), [72, 35, 21])
+    assert round(100 / len(LEVELS)) == 17
+    Ts = np.linspace(0.3, 0.6, 3001)
+    t_peak = Ts[np.argmax([bz.two_level_system(1.0, T).heat_capacity for T in Ts])]
+    assert round(t_peak, 2) == 0.42  # the Schottky peak: kT = 0.4168 gap
 
 
 def test_temperature_limits_and_no_overflow():
