@@ -123,6 +123,7 @@ def test_a_short_ppo_run_improves_cartpole():
     assert (round(first, 1), round(last, 1)) == (16.6, 45.5)  # quoted on the page
 
 
+@pytest.mark.slow
 def test_the_demo_run_quoted_on_the_page():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the demo runs it
