@@ -103,7 +103,8 @@ def contingency_table(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def mutual_information_from_labels(x: np.ndarray, y: np.ndarray, base: float | None = None) -> float:
     """Plug-in estimate of I(X; Y) from paired samples: the mutual information of their empirical
-    joint distribution. Biased upwards for small samples (roughly (|X|-1)(|Y|-1) / 2n nats)."""
+    joint distribution. For independent labels it is biased upwards (roughly (|X|-1)(|Y|-1) / 2n nats);
+    for nearly identical labels it is biased down (it cannot exceed the plug-in H(X))."""
     return mutual_information(contingency_table(x, y), base)
 
 
