@@ -3,10 +3,11 @@
 Paper: Kantorovich, 1942, "On the translocation of masses"; Dantzig, 1951, the transportation
 simplex; Peyré & Cuturi, 2019, "Computational Optimal Transport", arXiv:1803.00567, Section 3.5.
 Minimise <P, C> over plans P ≥ 0 with row sums a and column sums b. An optimal vertex is a spanning
-tree of at most M + N - 1 cells; the simplex walks from tree to tree, each step lowering the cost.
+basis of M + N - 1 cells forming a spanning tree (with zero-mass cells where the plan is
+degenerate); the simplex walks from tree to tree, each step lowering the cost or leaving it equal.
 
-Written as plain float64 loops over a spanning tree (no LP library) so the browser lab can port it
-line by line. Pricing is vectorised; everything else is O(M + N) per pivot.
+Written as plain float64 loops over a spanning tree (no LP library). Pricing is vectorised;
+everything else is O(M + N) per pivot.
 """
 
 from __future__ import annotations
@@ -127,6 +128,32 @@ def _cycle(parent: list[int], depth: list[int], start: int, end: int) -> list[in
     return up + down[-2::-1]  # start ... common ancestor ... end
 
 
+def push_around_cycle(
+    plan: np.ndarray, parent: list[int], depth: list[int], i: int, j: int
+) -> tuple[float, tuple[int, int]]:
+    """The pivot: send as much mass as possible through the entering cell (i, j), in place.
+
+    The new cell closes exactly one cycle with the tree. Along it the cells alternate: the entering
+    cell gains θ, the next loses θ, the next gains θ, ..., so every row and column sum stays put.
+    θ is the smallest mass on a losing ('-') cell; that cell (the smallest row-major index among
+    ties) leaves the tree. Returns (θ, leaving cell). Tree nodes: rows 0..M-1, columns M..M+N-1.
+    """
+    M, N = plan.shape
+    path = _cycle(parent, depth, M + j, i)  # column j ... row i through the tree
+    # cells along the path alternate -, +, -, ...; the entering cell (i, j) is +
+    cells = [(min(p, q), max(p, q) - M) for p, q in zip(path[:-1], path[1:])]
+    minus, plus = cells[0::2], cells[1::2]
+    theta = min(plan[c] for c in minus)  # the most mass we can shift
+    leaving = min((c for c in minus if plan[c] == theta), key=lambda c: c[0] * N + c[1])
+    for c in minus:
+        plan[c] -= theta
+    for c in plus:
+        plan[c] += theta
+    plan[i, j] += theta
+    plan[leaving] = 0.0
+    return theta, leaving
+
+
 def exact_transport(
     a: ArrayLike, b: ArrayLike, cost: ArrayLike, max_iters: int = 100_000, bland_after: int = 1000
 ) -> ExactTransport:
@@ -186,18 +213,7 @@ def exact_transport(
         if entering is None:  # no improving cell anywhere: dual feasible, hence optimal
             return ExactTransport(plan, float(np.sum(plan * C)), u.copy(), v.copy(), tuple(basis), it)
         i, j = entering
-        path = _cycle(parent, depth, M + j, i)  # column j ... row i through the tree
-        # cells along the path alternate -, +, -, ...; the entering cell (i, j) is +
-        cells = [(min(p, q), max(p, q) - M) for p, q in zip(path[:-1], path[1:])]
-        minus, plus = cells[0::2], cells[1::2]
-        theta = min(plan[c] for c in minus)  # the most mass we can shift
-        leaving = min((c for c in minus if plan[c] == theta), key=lambda c: c[0] * N + c[1])
-        for c in minus:
-            plan[c] -= theta
-        for c in plus:
-            plan[c] += theta
-        plan[i, j] += theta
-        plan[leaving] = 0.0
+        theta, leaving = push_around_cycle(plan, parent, depth, i, j)
         slot = index_of.pop(leaving)
         basis[slot] = (i, j)
         index_of[(i, j)] = slot
