@@ -2,7 +2,7 @@
 // head's attention. UI only; the forward pass is core.js (checked against
 // mlatlas.transformers.toy_attention_model by node --test) running on the exported weights.
 import {
-  button, checkbox, el, fmt, frameTick, injectStyle, labProbe, makeCanvas, mix, mountWidth, onTheme, pointerPos,
+  button, checkbox, el, fmt, frameTick, injectStyle, labProbe, makeCanvas, mix, mountWidth, NARROW, onTheme, panelWidth, pointerPos,
   readParams, rgb, slider, theme, writeParams,
 } from '../shared/ui.js';
 import { decodeOutput, encode, forward, loadModel } from './core.js';
@@ -27,7 +27,10 @@ let sweepPhase = 0;
 const inputId = 'attn-text';
 const input = el('input', { type: 'text', id: inputId, value: P.text, maxlength: 40, autocomplete: 'off', spellcheck: 'false',
   style: 'width:12rem;font-family:monospace' });
-const inputField = el('div', { class: 'lab-field' }, [el('label', { for: inputId, text: 'Sequence (a–z, 0–9, up to 12)' }), input]);
+// why an input is refused, shown right under the box (and announced), not below the heat maps
+const inputError = el('div', { class: 'lab-note', id: 'attn-text-error', role: 'alert' });
+input.setAttribute('aria-describedby', inputError.id);
+const inputField = el('div', { class: 'lab-field' }, [el('label', { for: inputId, text: 'Sequence (a–z, 0–9, up to 12)' }), input, inputError]);
 const causalCb = checkbox({ label: 'Causal mask (hide later tokens)', checked: P.causal, onChange: () => run() });
 const tauS = slider({ label: 'Attention temperature τ', min: 0.05, max: 20, step: 0.01, log: true, value: P.tau,
   format: (v) => fmt(v, 2), onInput: () => run() });
@@ -35,13 +38,13 @@ const sweepBtn = button('Sweep τ', () => (sweeping ? stopSweep() : startSweep()
 const examples = ['hello', 'abc123', 'racecar', 'transformer', 'aaab'].map((s) => button(s, () => { input.value = s; run(); }));
 const outBox = el('div', { class: 'lab-panel', style: 'font-family:monospace;font-size:1.05rem;padding:.5rem .7rem' });
 const grid = el('div', { class: 'lab-row' });
-const status = el('div', { class: 'lab-status', 'aria-live': 'polite' });
+const status = el('div', { class: 'lab-status lab-readout', 'aria-live': 'polite' });
 const note = el('div', { class: 'lab-note', role: 'status', text: notes.join('; ') });
 
 mount.append(el('div', { class: 'lab' }, [
   el('div', { class: 'lab-controls' }, [inputField, causalCb.root, tauS.root,
-    el('div', { class: 'lab-field' }, [el('span', { class: 'lab-name', text: 'Try' }), el('div', { class: 'lab-row', style: 'gap:.3rem' }, [...examples, sweepBtn])])]),
-  outBox, grid, status, note,
+    el('div', { class: 'lab-field lab-wide' }, [el('span', { class: 'lab-name', text: 'Try' }), el('div', { class: 'lab-row', style: 'gap:.3rem' }, [...examples, sweepBtn])])]),
+  note, outBox, status, grid, // the output and readout sit right under the controls (on a phone too)
 ]));
 
 let panels = [];
@@ -49,7 +52,8 @@ let panels = [];
 function buildPanels() {
   const { n_layer: L, n_head: H } = model.config;
   const w = mountWidth(mount);
-  const side = Math.max(150, Math.min(300, Math.floor((w - 30) / H) - 20));
+  // heads side by side on a laptop; on a phone one head per row, at the column's width
+  const side = w < NARROW ? Math.min(320, panelWidth(w, 1)) : Math.max(150, Math.min(300, Math.floor((w - 30) / H) - 20));
   panels = [];
   const rows = [];
   for (let l = 0; l < L; l++) {
@@ -75,14 +79,15 @@ function run() {
     ids = encode(model, text);
   } catch (err) {
     result = null;
-    note.textContent = err.message;
+    inputError.textContent = err.message;
     outBox.textContent = '—';
     input.setAttribute('aria-invalid', 'true');
+    status.textContent = 'No heat maps: the sequence above cannot be read (see the message under the box).';
     draw();
     return;
   }
   input.removeAttribute('aria-invalid');
-  note.textContent = '';
+  inputError.textContent = '';
   result = forward(model, ids, { causal: causalCb.input.checked, temperature: tauS.get() });
   const out = decodeOutput(model, result);
   const want = [...text].reverse().join('');

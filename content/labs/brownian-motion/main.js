@@ -3,7 +3,7 @@
 // the shared LabRandom (the same seed gives the same paths as mlatlas.stochastic.brownian_motion).
 import { LabRandom } from '../shared/rng.js';
 import {
-  button, el, fmt, frameTick, injectStyle, labProbe, makeCanvas, mountWidth, onTheme, readParams, resizeCanvas,
+  button, el, fmt, frameTick, injectStyle, labProbe, makeCanvas, mountWidth, onTheme, panelWidth, readParams, resizeCanvas,
   select, slider, theme, writeParams,
 } from '../shared/ui.js';
 import { brownianMotion, exactDensity, geometricBrownianMotion, quadraticVariation } from './core.js';
@@ -49,22 +49,23 @@ const simBtn = button('Simulate', () => simulate(true), { class: 'primary' });
 const newSeedBtn = button('New seed', () => { seedIn.value = String((Number(seedIn.value) * 1103515245 + 12345) % 2147483648); simulate(true); });
 
 const W = mountWidth(mount);
-const pathsPlot = makeCanvas(W - 20, 260, 'Simulated paths against time, with the histogram time marked');
-const histPlot = makeCanvas(Math.floor((W - 64) / 2), 200, 'Histogram of the paths at the chosen time against the exact density');
-const qvPlot = makeCanvas(Math.floor((W - 64) / 2), 200, 'Running quadratic variation of a few paths against sigma squared t');
-const status = el('div', { class: 'lab-status', 'aria-live': 'polite' });
+// the paths take the column; the histogram and QV plots sit side by side on a laptop, stacked on a phone
+const pathsPlot = makeCanvas(panelWidth(W, 1), 260, 'Simulated paths against time, with the histogram time marked');
+const histPlot = makeCanvas(panelWidth(W, 2), 200, 'Histogram of the paths at the chosen time against the exact density');
+const qvPlot = makeCanvas(panelWidth(W, 2), 200, 'Running quadratic variation of a few paths against sigma squared t');
+const status = el('div', { class: 'lab-status lab-readout', 'aria-live': 'polite' });
 const note = el('div', { class: 'lab-note', role: 'status', text: notes.join('; ') });
 
 mount.append(el('div', { class: 'lab' }, [
   el('div', { class: 'lab-controls' }, [kindSel.root, muS.root, sigmaS.root, x0S.root, pathsS.root, stepsS.root,
     horizonS.root, tS.root, seedField,
     el('div', { class: 'lab-field' }, [el('span', { class: 'lab-name', text: 'Controls' }), el('div', { class: 'lab-row' }, [simBtn, newSeedBtn])])]),
+  status, note, // the readouts sit right under the controls that move them (on a phone too)
   el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: `Paths (first ${DRAWN_PATHS} drawn; mean path dashed)` }), pathsPlot.canvas]),
   el('div', { class: 'lab-row' }, [
     el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'Histogram at t vs exact density' }), histPlot.canvas]),
     el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'Quadratic variation [X]ₜ (log S for GBM) vs σ²t' }), qvPlot.canvas]),
   ]),
-  status, note,
 ]));
 
 function readSeed() {
@@ -280,10 +281,10 @@ function save() {
 onTheme((t) => { T = t; draw(); });
 new ResizeObserver(() => {
   const w = mountWidth(mount);
-  if (Math.abs(w - 20 - pathsPlot.w) > 4) {
-    resizeCanvas(pathsPlot, w - 20, 260);
-    resizeCanvas(histPlot, Math.floor((w - 64) / 2), 200);
-    resizeCanvas(qvPlot, Math.floor((w - 64) / 2), 200);
+  if (Math.abs(panelWidth(w, 1) - pathsPlot.w) > 4 || Math.abs(panelWidth(w, 2) - histPlot.w) > 4) {
+    resizeCanvas(pathsPlot, panelWidth(w, 1), 260);
+    resizeCanvas(histPlot, panelWidth(w, 2), 200);
+    resizeCanvas(qvPlot, panelWidth(w, 2), 200);
     draw();
   }
 }).observe(mount);

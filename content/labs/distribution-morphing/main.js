@@ -3,7 +3,7 @@
 // mixture. UI only; the numbers come from core.js (checked against mlatlas.transport by node --test).
 import { LabRandom } from '../shared/rng.js';
 import {
-  button, el, fmt, frameTick, hexToRgb, injectStyle, labProbe, makeCanvas, mix, mountWidth, onTheme, pointerPos,
+  button, el, fmt, frameTick, hexToRgb, injectStyle, labProbe, makeCanvas, mix, mountWidth, onTheme, panelWidth, pointerPos,
   readParams, resizeCanvas, rgb, select, slider, theme, writeParams,
 } from '../shared/ui.js';
 import { PAIRS, displacement, exactOT, preset, sinkhornLog, sqCost, uniform } from './core.js';
@@ -53,23 +53,23 @@ const playBtn = button('Play morph', () => (playing ? pause() : play()), { class
 const clearBtn = button('Clear drawing', () => { drawn = { source: [], target: [] }; regenerate(); });
 
 const W = mountWidth(mount);
-const half = (w) => Math.floor((w - 64) / 2);
+const half = (w) => panelWidth(w, 2); // two panels a row on a laptop, one (full width) on a phone
 const planPlot = makeCanvas(half(W), half(W), 'The two point clouds and the transport plan between them');
 const morphPlot = makeCanvas(half(W), half(W), 'Displacement interpolation at time t');
 const mixPlot = makeCanvas(half(W), Math.floor(half(W) * 0.55), 'Naive mixture at time t');
 planPlot.canvas.tabIndex = 0;
-const status = el('div', { class: 'lab-status', 'aria-live': 'polite' });
+const status = el('div', { class: 'lab-status lab-readout', 'aria-live': 'polite' });
 const note = el('div', { class: 'lab-note', role: 'status', text: notes.join('; ') });
 
 mount.append(el('div', { class: 'lab' }, [
   el('div', { class: 'lab-controls' }, [pairSel.root, nS.root, drawSel.root, solverSel.root, epsS.root, tS.root,
     el('div', { class: 'lab-field' }, [el('span', { class: 'lab-name', text: 'Controls' }), el('div', { class: 'lab-row' }, [playBtn, clearBtn])])]),
+  status, note, // the readouts sit right under the controls that move them (on a phone too)
   el('div', { class: 'lab-row' }, [
     el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'Plan: a line per pair, darker = more mass' }), planPlot.canvas]),
     el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'McCann interpolation: mass slides along the plan' }), morphPlot.canvas,
       el('p', { class: 'lab-caption', text: 'Naive mixture (1 − t)μ + tν: mass fades, never moves' }), mixPlot.canvas]),
   ]),
-  status, note,
 ]));
 
 function regenerate() {

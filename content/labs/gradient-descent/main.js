@@ -2,7 +2,7 @@
 // from core.js (checked against mlatlas.foundations.optimizers by node --test).
 import {
   button, checkbox, el, fmt, frameTick, hexToRgb, injectStyle, labProbe, makeCanvas, mix, mountWidth,
-  onTheme, pointerPos, readParams, resizeCanvas, rgb, select, slider, theme, writeParams,
+  onTheme, panelWidth, pointerPos, readParams, resizeCanvas, rgb, select, slider, theme, writeParams,
 } from '../shared/ui.js';
 import { OPTIMIZERS, SURFACES, initState, step } from './core.js';
 
@@ -56,10 +56,10 @@ const checks = OPTIMIZERS.map((o, k) => {
   return cb.root;
 });
 
-const w0 = mountWidth(mount);
+const w0 = panelWidth(mountWidth(mount), 1); // the canvas fills its panel (no squeezing by max-width)
 const plot = makeCanvas(w0, Math.round(w0 * 0.72), 'Contour map of the loss surface with optimiser trails');
 plot.canvas.tabIndex = 0;
-const status = el('div', { class: 'lab-status', 'aria-live': 'polite' });
+const status = el('div', { class: 'lab-status lab-readout', 'aria-live': 'polite' });
 const note = el('div', { class: 'lab-note', role: 'status', text: notes.join('; ') });
 const readout = el('div', { class: 'lab-legend' });
 
@@ -68,9 +68,9 @@ mount.append(el('div', { class: 'lab' }, [
     el('div', { class: 'lab-field' }, [el('span', { class: 'lab-name', text: 'Controls' }),
       el('div', { class: 'lab-row' }, [runBtn, stepBtn, resetBtn])])]),
   el('div', { class: 'lab-row' }, checks),
+  status, readout, note, // the readouts sit right under the controls that move them (on a phone too)
   el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption',
     text: 'Click (or press Enter for the default) to place a start point; arrow keys nudge it.' }), plot.canvas]),
-  status, readout, note,
 ]));
 
 // ---------------------------------------------------------------- geometry
@@ -258,7 +258,7 @@ onTheme((t) => {
   draw();
 });
 new ResizeObserver(() => {
-  const w = mountWidth(mount);
+  const w = panelWidth(mountWidth(mount), 1);
   if (Math.abs(w - plot.w) > 4) {
     resizeCanvas(plot, w, Math.round(w * 0.72));
     background = null;

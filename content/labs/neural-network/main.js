@@ -4,7 +4,7 @@
 import { LabRandom } from '../shared/rng.js';
 import {
   button, el, fmt, frameTick, hexToRgb, injectStyle, labProbe, makeCanvas, mix, mountWidth, onTheme,
-  pointerPos, readParams, resizeCanvas, rgb, select, slider, theme, writeParams,
+  NARROW, panelWidth, pointerPos, readParams, resizeCanvas, rgb, select, slider, theme, writeParams,
 } from '../shared/ui.js';
 import { ACTIVATIONS, evalLoss, forward, initMlp, lossAndGradients, makeDataset, sgdStep } from './core.js';
 
@@ -69,14 +69,24 @@ const resetBtn = button('Reset weights', () => rebuild());
 const clearBtn = button('Clear my points', () => { custom = { x: [], y: [] }; regenerate(); });
 
 const W = mountWidth(mount);
-const planeSide = (w) => Math.round(Math.min(w * 0.55, 400));
-const lossWidth = (w) => Math.max(200, w - planeSide(w) - 64);
+// side by side on a laptop; on a phone both panels take the full column width, one above the other
+const planeSide = (w) => (w < NARROW ? Math.min(panelWidth(w, 1), 420) : Math.round(Math.min(w * 0.55, 400)));
+const lossWidth = (w) => (w < NARROW ? panelWidth(w, 1) : Math.max(200, w - planeSide(w) - 64));
 const side = planeSide(W);
 const plane = makeCanvas(side, side, 'Decision boundary: the network output over the plane, with the data points');
 plane.canvas.tabIndex = 0;
 const lossPlot = makeCanvas(lossWidth(W), 190, 'Training and test loss against steps');
 const neurons = el('div', { class: 'lab-row', style: 'gap:.35rem' });
-const status = el('div', { class: 'lab-status', 'aria-live': 'polite' });
+const status = el('div', { class: 'lab-status lab-readout', 'aria-live': 'polite' });
+// the two loss curves: distinct colours (not the class colours of the plane) and distinct dashes
+const LOSS_SERIES = { train: 4, test: 2 }; // indices into theme().series: purple, green (>= 4.5:1 in both themes)
+const lossKey = (key) => el('span', { text: key === 'train' ? 'train loss (solid)' : 'test loss (dashed)' });
+const lossLegendItems = { train: lossKey('train'), test: lossKey('test') };
+const lossLegend = el('div', { class: 'lab-legend', style: 'margin:0 .2rem .3rem' }, [lossLegendItems.train, lossLegendItems.test]);
+function paintLossLegend() {
+  for (const key of ['train', 'test']) lossLegendItems[key].style.setProperty('--c', T.series[LOSS_SERIES[key]]);
+}
+paintLossLegend();
 const note = el('div', { class: 'lab-note', role: 'status', text: notes.join('; ') });
 
 mount.append(el('div', { class: 'lab' }, [
@@ -84,17 +94,24 @@ mount.append(el('div', { class: 'lab' }, [
     actSel.root, lrS.root, l2S.root, batchS.root,
     el('div', { class: 'lab-field' }, [el('span', { class: 'lab-name', text: 'Controls' }),
       el('div', { class: 'lab-row' }, [runBtn, stepBtn, resetBtn, clearBtn])])]),
+  status, note, // the readouts sit right under the controls that move them (on a phone too)
   el('div', { class: 'lab-row' }, [
     el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'Decision boundary (test points hollow)' }), plane.canvas]),
-    el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'Loss: train (solid) and test (dashed)' }), lossPlot.canvas]),
+    el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'Loss against steps: train (solid purple) and test (dashed green)' }),
+      lossLegend, lossPlot.canvas]),
   ]),
   el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: 'Every hidden neuron: its activation over the plane' }), neurons]),
-  status, note,
 ]));
 
 // ---------------------------------------------------------------- data and model
 function regenerate() {
   pause();
+  loadData();
+  rebuild();
+}
+
+/** Build the train/test split of the chosen dataset (the weights are left alone). */
+function loadData() {
   const rng = new LabRandom(P.seed);
   const name = dsSel.get();
   classSel.root.style.display = name === 'custom' ? '' : 'none';
@@ -115,7 +132,8 @@ function regenerate() {
   const tr = pick(train);
   const te = pick(test);
   data = { xTrain: tr.x, yTrain: tr.y, nTrain: train.length, xTest: te.x, yTest: te.y, nTest: test.length };
-  rebuild();
+  order = []; // the next batch starts a fresh pass over the (possibly grown) training set
+  cursor = 0;
 }
 
 function sizes() {
@@ -326,7 +344,7 @@ function drawLoss() {
   ctx.fillText(`step ${maxStep}`, w - 70, h - 4);
   for (const [key, dash] of [['train', []], ['test', [5, 4]]]) {
     ctx.setLineDash(dash);
-    ctx.strokeStyle = key === 'train' ? T.accent : T.fg;
+    ctx.strokeStyle = T.series[LOSS_SERIES[key]];
     ctx.lineWidth = 1.8;
     ctx.beginPath();
     let first = true;
@@ -374,8 +392,9 @@ function save() {
 
 function addPoint(x, y) {
   if (dsSel.get() !== 'custom') {
-    dsSel.set('custom');
-    custom = { x: [], y: [] };
+    // a click never swaps the dataset behind the reader's back: it says how to draw instead
+    note.textContent = 'Clicking adds points only to “Your points”: choose it in the Dataset menu to draw your own data (the current dataset and its training are kept until you do).';
+    return;
   }
   if (custom.y.length >= MAX_POINTS) {
     note.textContent = `That is ${MAX_POINTS} points already — the lab keeps at most ${MAX_POINTS}. Clear some to add more.`;
@@ -383,7 +402,11 @@ function addPoint(x, y) {
   }
   custom.x.push(x, y);
   custom.y.push(paintClass);
-  regenerate();
+  // the new point joins the training set; the weights and the loss history carry on from where they were
+  loadData();
+  if (stepCount === 0) history = [];
+  record();
+  draw();
 }
 
 plane.canvas.addEventListener('pointerdown', (e) => {
@@ -398,11 +421,11 @@ plane.canvas.addEventListener('keydown', (e) => {
   if (e.key === ' ' || e.key === 'Enter') { e.preventDefault(); running ? pause() : play(); }
 });
 
-onTheme((t) => { T = t; draw(); });
+onTheme((t) => { T = t; paintLossLegend(); draw(); });
 new ResizeObserver(() => {
   const w = mountWidth(mount);
   const s = planeSide(w);
-  if (Math.abs(s - plane.w) > 4) {
+  if (Math.abs(s - plane.w) > 4 || Math.abs(lossWidth(w) - lossPlot.w) > 4) {
     resizeCanvas(plane, s, s);
     resizeCanvas(lossPlot, lossWidth(w), 190);
     draw();

@@ -28,6 +28,17 @@ const CSS = `
 .lab-check { display: flex; gap: .35rem; align-items: center; font-size: .88rem; min-height: 24px; }
 .lab-check label::before { content: ""; display: inline-block; width: .8em; height: .8em; border-radius: 2px;
   background: var(--c, transparent); margin-right: .3em; vertical-align: -.05em; }
+.lab-field .lab-note { max-width: 22rem; }
+.lab-readout { border-left: 3px solid var(--accent); padding: .15rem .5rem; }
+@media (max-width: 600px) {
+  .lab-controls { padding: .6rem; gap: .5rem .8rem; }
+  .lab-field { min-width: 0; flex: 1 1 9rem; grid-template-columns: minmax(0, 1fr); }
+  .lab-field select, .lab-field input[type=text] { width: 100%; min-width: 0; max-width: 100%; }
+  .lab > .lab-note:empty { display: none; }
+  .lab-field.lab-wide { flex-basis: 100%; }
+  .lab-field input[type=range] { width: 100%; }
+  .lab-row > .lab-panel { flex: 1 1 100%; }
+}
 `;
 
 export function injectStyle() {
@@ -60,9 +71,11 @@ export function slider({ label, min, max, step, value, format = (v) => String(v)
   const toPos = (v) => (log ? Math.log10(v) : v);
   const fromPos = (p) => (log ? 10 ** p : p);
   const input = el('input', { type: 'range', id, min: toPos(min), max: toPos(max), step, value: toPos(value) });
-  const out = el('output', { for: id, text: format(value) });
-  const root = el('div', { class: 'lab-field' }, [el('label', { for: id, text: label }), input, out]);
+  const root = el('div', { class: 'lab-field' }, [el('label', { for: id, text: label }), input]);
   const get = () => fromPos(Number(input.value));
+  // the readout formats the value the lab will use (the slider's snapped position), never the requested one
+  const out = el('output', { for: id, text: format(get()) });
+  root.append(out);
   input.addEventListener('input', () => {
     out.textContent = format(get());
     onInput?.(get());
@@ -170,6 +183,18 @@ export function resizeCanvas(c, w, h) {
 /** Width available inside the mount (the page column), clamped. */
 export function mountWidth(mount, min = 260, max = 760) {
   return Math.max(min, Math.min(max, Math.floor(mount.clientWidth || 640)));
+}
+
+/** Below this column width (a phone) the labs stack their panels at full width. */
+export const NARROW = 560;
+
+/**
+ * CSS width of a canvas inside a .lab-panel when `cols` panels share a row of width w: on a phone
+ * (w < NARROW) every panel takes the whole row instead, so canvases stack rather than shrink.
+ */
+export function panelWidth(w, cols = 2, gap = 64) {
+  if (w < NARROW || cols <= 1) return Math.max(120, w - 18);
+  return Math.floor((w - gap) / cols);
 }
 
 /** Pointer position in CSS pixels relative to a canvas. */
