@@ -10,6 +10,7 @@ FIGURES = [
     ("logistic_regression", "newton_vs_descent_and_softmax_regions"),
     ("cross_validation", "decomposition_and_cv_curve"),
     ("kernel_methods", "rbf_fits_by_width"),
+    ("support_vector_machines", "boundary_margins_and_support_vectors"),
 ]
 
 
