@@ -112,6 +112,15 @@ def test_reflow_straightens_paths():
     assert straightness(lambda x, t: torch.ones_like(x), x0) < 1e-10  # float32 rounding only
 
 
+def test_gaussian_flow_is_curved_even_at_equal_widths():
+    """The page: the exact flow x_0 ↦ t m + s_t x_0 is curved for every std > 0, std = 1 included
+    (s_t = √((1-t)² + t²) dips to 1/√2 mid-way), and straight only in the limit std → 0."""
+    x0 = torch.randn(1000, 2, generator=torch.Generator().manual_seed(9), dtype=DTYPE)
+    assert straightness(gaussian_velocity(MEAN, 1.0), x0, 200) > 0.1
+    assert straightness(gaussian_velocity(torch.zeros(2, dtype=DTYPE), 1.0), x0, 200) > 0.1
+    assert straightness(gaussian_velocity(MEAN, 1e-9), x0, 200) < 1e-10
+
+
 def test_bad_step_count_is_rejected():
     with pytest.raises(ValueError, match="num_steps must be at least 1"):
         euler(gaussian_velocity(MEAN, STD), torch.zeros(1, 2, dtype=DTYPE), 0)

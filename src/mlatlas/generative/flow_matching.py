@@ -78,7 +78,8 @@ def gaussian_velocity(mean: Tensor, std: float) -> Velocity:
     """The exact marginal velocity from x_0 ~ N(0, I) to x_1 ~ N(mean, std² I), independently coupled.
 
     x_t ~ N(t m, s_t² I) with s_t² = (1 - t)² + t² std²; E[x_1 - x_0 | x_t = x] is
-    m + (t std² - (1 - t)) / s_t² · (x - t m), whose flow is x_0 ↦ t m + s_t x_0 (curved unless std = 1).
+    m + (t std² - (1 - t)) / s_t² · (x - t m), whose flow is x_0 ↦ t m + s_t x_0 (curved for every std > 0:
+    s_t is not affine in t, not even at std = 1).
     """
 
     def v(x: Tensor, t: Tensor) -> Tensor:
