@@ -83,42 +83,124 @@ const toXY = ([px, py]) => [
   surf.ylim[0] + (1 - py / plot.h) * (surf.ylim[1] - surf.ylim[0]),
 ];
 
+const LEVELS = 16; // contour bands of log(1 + f - f_min)
+
+/** Nice axis ticks (1, 2, 5 x 10^k) covering [a, b], about n of them. */
+function ticks(a, b, n = 5) {
+  const raw = (b - a) / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const stepT = [1, 2, 5, 10].map((m) => m * p).find((m) => m >= raw) ?? 10 * p;
+  const out = [];
+  for (let v = Math.ceil(a / stepT) * stepT; v <= b + 1e-9 * stepT; v += stepT) out.push(Math.abs(v) < 1e-12 ? 0 : v);
+  return out;
+}
+
 function renderBackground() {
-  // filled contour bands of log(1 + f - f_min), drawn once per surface/theme/size at half resolution
-  const W = Math.ceil(plot.w / 2);
-  const H = Math.ceil(plot.h / 2);
-  const vals = new Float64Array(W * H);
+  // filled bands at full resolution, then smooth contour lines by marching squares (interpolated,
+  // antialiased strokes rather than pixel edges), drawn once per surface/theme/size
+  const dpr = plot.canvas.width / plot.w;
+  const W = plot.canvas.width;
+  const H = plot.canvas.height;
+  const G = 3; // contour grid spacing in CSS pixels
+  const gw = Math.ceil(plot.w / G) + 1;
+  const gh = Math.ceil(plot.h / G) + 1;
+  const grid = new Float64Array(gw * gh);
   let lo = Infinity;
   let hi = -Infinity;
-  for (let j = 0; j < H; j++) {
-    for (let i = 0; i < W; i++) {
-      const [x, y] = toXY([(i + 0.5) * 2, (j + 0.5) * 2]);
+  for (let j = 0; j < gh; j++) {
+    for (let i = 0; i < gw; i++) {
+      const [x, y] = toXY([i * G, j * G]);
       const f = surf.f(x, y);
-      vals[j * W + i] = f;
+      grid[j * gw + i] = f;
       if (f < lo) lo = f;
       if (f > hi) hi = f;
     }
   }
   const scale = Math.log1p(hi - lo);
-  const levels = 16;
+  const level = (f) => (Math.log1p(Math.max(0, f - lo)) / scale) * LEVELS; // continuous band index
   const off = document.createElement('canvas');
   off.width = W;
   off.height = H;
   const ctx = off.getContext('2d');
   const img = ctx.createImageData(W, H);
-  const band = new Int16Array(W * H);
-  for (let k = 0; k < W * H; k++) band[k] = Math.min(levels - 1, Math.floor((Math.log1p(vals[k] - lo) / scale) * levels));
-  const low = T.rgb.accent;
-  const high = T.rgb.surface;
-  for (let k = 0; k < W * H; k++) {
-    const b = band[k];
-    const edge = (k % W < W - 1 && band[k + 1] !== b) || (k + W < W * H && band[k + W] !== b);
-    let c = mix(mix(low, T.rgb.bg, 0.45), high, b / (levels - 1));
-    if (edge) c = mix(c, T.rgb.muted, 0.55);
-    img.data.set([c[0], c[1], c[2], 255], 4 * k);
+  const low = mix(T.rgb.accent, T.rgb.bg, 0.6); // light enough that every series colour keeps its contrast
+  const high = T.rgb.bg;
+  const colours = Array.from({ length: LEVELS }, (_, b) => mix(low, high, b / (LEVELS - 1)));
+  for (let py = 0; py < H; py++) {
+    for (let px = 0; px < W; px++) {
+      const [x, y] = toXY([(px + 0.5) / dpr, (py + 0.5) / dpr]);
+      const c = colours[Math.min(LEVELS - 1, Math.floor(level(surf.f(x, y))))];
+      const k = 4 * (py * W + px);
+      img.data[k] = c[0]; img.data[k + 1] = c[1]; img.data[k + 2] = c[2]; img.data[k + 3] = 255;
+    }
   }
   ctx.putImageData(img, 0, 0);
+  // marching squares on the level field: one path for all contour lines
+  const L = grid.map(level);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.strokeStyle = T.muted;
+  ctx.globalAlpha = 0.55;
+  ctx.lineWidth = 0.9;
+  ctx.beginPath();
+  for (let c = 1; c < LEVELS; c++) {
+    for (let j = 0; j < gh - 1; j++) {
+      for (let i = 0; i < gw - 1; i++) {
+        const v = [L[j * gw + i], L[j * gw + i + 1], L[(j + 1) * gw + i + 1], L[(j + 1) * gw + i]];
+        const corners = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
+        const cross = [];
+        for (let e = 0; e < 4; e++) {
+          const a = v[e];
+          const b = v[(e + 1) % 4];
+          if ((a < c) !== (b < c)) {
+            const t = (c - a) / (b - a);
+            const [x0, y0] = corners[e];
+            const [x1, y1] = corners[(e + 1) % 4];
+            cross.push([(x0 + t * (x1 - x0)) * G, (y0 + t * (y1 - y0)) * G]);
+          }
+        }
+        for (let k = 0; k + 1 < cross.length; k += 2) {
+          ctx.moveTo(cross[k][0], cross[k][1]);
+          ctx.lineTo(cross[k + 1][0], cross[k + 1][1]);
+        }
+      }
+    }
+  }
+  ctx.stroke();
+  ctx.globalAlpha = 1;
   background = off;
+}
+
+/** Axis ticks and their values along the bottom and left edges, on a halo so they stay legible. */
+function drawAxes(ctx) {
+  ctx.font = '11px sans-serif';
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = T.bg;
+  ctx.fillStyle = T.fg;
+  const label = (text, x, y, align) => {
+    ctx.textAlign = align;
+    ctx.strokeText(text, x, y);
+    ctx.fillText(text, x, y);
+  };
+  const num = (v) => String(+v.toPrecision(3));
+  ctx.textBaseline = 'bottom';
+  for (const v of ticks(surf.xlim[0], surf.xlim[1])) {
+    const [px] = toPx([v, surf.ylim[0]]);
+    if (px < 12 || px > plot.w - 12) continue;
+    ctx.fillRect(px - 0.5, plot.h - 5, 1, 5);
+    label(num(v), px, plot.h - 6, 'center');
+  }
+  ctx.textBaseline = 'middle';
+  for (const v of ticks(surf.ylim[0], surf.ylim[1])) {
+    const [, py] = toPx([surf.xlim[0], v]);
+    if (py < 10 || py > plot.h - 22) continue;
+    ctx.fillRect(0, py - 0.5, 5, 1);
+    label(num(v), 7, py, 'left');
+  }
+  label('x', plot.w - 6, plot.h - 14, 'right');
+  ctx.textBaseline = 'top';
+  label('y', 7, 4, 'left');
+  ctx.textAlign = 'start';
+  ctx.textBaseline = 'alphabetic';
 }
 
 // ---------------------------------------------------------------- simulation
@@ -162,6 +244,7 @@ function draw() {
   ctx.clearRect(0, 0, plot.w, plot.h);
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(background, 0, 0, plot.w, plot.h);
+  drawAxes(ctx);
   ctx.fillStyle = T.fg;
   for (const m of surf.minima) { // global minima as small stars
     const [px, py] = toPx(m);
@@ -170,8 +253,6 @@ function draw() {
   }
   for (const r of runners) {
     if (!r.on) continue;
-    ctx.strokeStyle = r.color;
-    ctx.lineWidth = 2;
     ctx.beginPath();
     const stride = Math.max(1, Math.floor(r.trail.length / 1500)); // cap the segments drawn per frame
     for (let k = 0; k < r.trail.length; k += stride) {
@@ -181,11 +262,22 @@ function draw() {
     }
     const [lx, ly] = toPx(r.trail[r.trail.length - 1]);
     ctx.lineTo(lx, ly);
+    // a background-coloured halo under each trail: the series colour (>= 4.5:1 on the page background)
+    // keeps that contrast wherever the trail crosses the contour bands
+    ctx.lineJoin = 'round';
+    ctx.strokeStyle = T.bg;
+    ctx.lineWidth = 4.5;
     ctx.stroke();
-    ctx.fillStyle = r.color;
+    ctx.strokeStyle = r.color;
+    ctx.lineWidth = 2;
+    ctx.stroke();
     ctx.beginPath();
     ctx.arc(lx, ly, 4, 0, 2 * Math.PI);
+    ctx.fillStyle = r.color;
     ctx.fill();
+    ctx.strokeStyle = T.bg;
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
   }
   const [sx, sy] = toPx(start);
   ctx.strokeStyle = T.fg;

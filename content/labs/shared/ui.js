@@ -29,12 +29,12 @@ const CSS = `
 .lab-check label::before { content: ""; display: inline-block; width: .8em; height: .8em; border-radius: 2px;
   background: var(--c, transparent); margin-right: .3em; vertical-align: -.05em; }
 .lab-field .lab-note { max-width: 22rem; }
+.lab > .lab-note:empty { display: none; }
 .lab-readout { border-left: 3px solid var(--accent); padding: .15rem .5rem; }
 @media (max-width: 600px) {
   .lab-controls { padding: .6rem; gap: .5rem .8rem; }
   .lab-field { min-width: 0; flex: 1 1 9rem; grid-template-columns: minmax(0, 1fr); }
   .lab-field select, .lab-field input[type=text] { width: 100%; min-width: 0; max-width: 100%; }
-  .lab > .lab-note:empty { display: none; }
   .lab-field.lab-wide { flex-basis: 100%; }
   .lab-field input[type=range] { width: 100%; }
   .lab-row > .lab-panel { flex: 1 1 100%; }
