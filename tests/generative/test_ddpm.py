@@ -99,6 +99,21 @@ def test_ddim_step_matches_diffusers():
             torch.testing.assert_close(ours_prev, expected, rtol=TOL64, atol=TOL64)
 
 
+def test_ddim_with_eta_one_is_the_ancestral_step():
+    """The page: σ = η √((1-ᾱ_s)/(1-ᾱ_t)) √(1-ᾱ_t/ᾱ_s) with η = 1 and s = t-1 gives σ² = β̃_t, and the
+    DDIM step is then DDPM's ancestral step (same noise), float64."""
+    schedule = linear_schedule(dtype=torch.float64)
+    g = torch.Generator().manual_seed(4)
+    for t in (999, 500, 3, 1):
+        x_t, eps_hat, z = (torch.randn(8, 2, generator=g, dtype=torch.float64) for _ in range(3))
+        torch.testing.assert_close(
+            ddim_step(schedule, eps_hat, t, t - 1, x_t, eta=1.0, z=z),
+            ddpm_step(schedule, eps_hat, t, x_t, z),
+            rtol=TOL64,
+            atol=TOL64,
+        )
+
+
 def exact_eps(schedule, mixture):
     """ε*(x_t, t) = -√(1-ᾱ_t) ∇ log q_t(x_t), q_t the noised mixture (exact for this data)."""
 

@@ -51,3 +51,5 @@ def test_ddpm_figure_model_beats_the_gaussian():
     q = sample_quality()
     assert q["ancestral"] < 0.7 * q["gaussian"] and q["ddim"] < 0.7 * q["gaussian"]
     assert q["floor"] < q["ancestral"]
+    # the chapter says 50 deterministic DDIM steps score as well as 1,000 ancestral ones on this model
+    assert q["ddim"] < 1.2 * q["ancestral"]
