@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import torch
 
+from mlatlas.generative.distances import quality
 from mlatlas.generative.flow_matching import euler, reflow_pairs, straightness, train_flow, velocity_of
 from mlatlas.generative.toy_data import two_moons
 from mlatlas.plotting import PALETTE, new_figure
@@ -38,6 +39,20 @@ def reflow_numbers() -> dict[str, float]:
         "after": straightness(velocity_of(second), x0, 50),
         "steps": STEPS,
     }
+
+
+def one_step_quality() -> dict[str, float]:
+    """Energy distances to held-out moons of the two tiny flows' samples: the first flow with 100 Euler
+    steps and with one, the reflowed flow with one; and a Gaussian fitted to the data (1,000 points)."""
+    data, first, second = tiny_flows()
+    held_out = two_moons(1000, torch.Generator().manual_seed(10))
+    x0 = torch.randn(1000, 2, generator=torch.Generator().manual_seed(11))
+    result = {}
+    for name, model, num_steps in [("euler_100", first, 100), ("euler_1", first, 1), ("reflow_1", second, 1)]:
+        q = quality(euler(velocity_of(model), x0, num_steps), data, held_out, torch.Generator().manual_seed(3))
+        result[name] = q.model
+    result["gaussian"] = q.gaussian
+    return result
 
 
 def paths_before_and_after_reflow():
