@@ -219,7 +219,7 @@ function renderNeuronPanels() {
   thumbs = [];
   const cells = [];
   sizes().slice(1, -1).forEach((width, l) => {
-    const col = el('div', { style: 'display:grid;gap:.25rem;justify-items:center' },
+    const col = el('div', { style: 'display:grid;gap:.25rem;justify-items:center;min-width:3.6rem' }, // 'layer 1' on one line
       [el('span', { class: 'lab-caption', text: `layer ${l + 1}` })]);
     for (let u = 0; u < width; u++) {
       const c = makeCanvas(40, 40, `Layer ${l + 1}, neuron ${u + 1}: its activation over the plane`);
