@@ -136,17 +136,25 @@ def _load(folder: Path):
     return site
 
 
+def _page_or_exit(site, page_id: str):
+    """The page with this id, or a clear message (with the nearest ids) and exit status 2."""
+    from .site.problems import did_you_mean
+
+    ids = site.by_id()
+    page = ids.get(page_id)
+    if page is None:
+        console.print(f"[red]no page `{page_id}`[/red]{did_you_mean(page_id, ids)}")
+        raise typer.Exit(2)
+    return page
+
+
 @app.command()
 def path(page_id: Annotated[str, typer.Argument(help="Page id, e.g. gcn")], folder: DirArg = None) -> None:
     """Print the ordered reading path: everything PAGE_ID builds on, then the page."""
     from .site.graph import learning_path
-    from .site.problems import did_you_mean
 
     site = _load(_resolve(folder))
-    ids = site.by_id()
-    if page_id not in ids:
-        console.print(f"[red]no page `{page_id}`[/red]{did_you_mean(page_id, ids)}")
-        raise typer.Exit(2)
+    _page_or_exit(site, page_id)
     for i, page in enumerate(learning_path(site, page_id), 1):
         print(f"{i:2d}. {page.id:32s} {page.title}")
 
@@ -179,14 +187,8 @@ def run(
     ] = None,
 ) -> None:
     """Run a chapter's demo (its `demo:` function). Extra arguments are passed to the demo as argv."""
-    from .site.problems import did_you_mean
-
     site = _load(_resolve(folder))
-    ids = site.by_id()
-    page = ids.get(page_id)
-    if page is None:
-        console.print(f"[red]no page `{page_id}`[/red]{did_you_mean(page_id, ids)}")
-        raise typer.Exit(2)
+    page = _page_or_exit(site, page_id)
     if not page.demo:
         runnable = sorted(p.id for p in site.pages if p.demo)
         console.print(f"[red]`{page_id}` has no demo[/red]; pages with one: {', '.join(runnable)}")
@@ -225,15 +227,10 @@ def exercise(
     import subprocess
 
     from .site.exercises import ENV, write_starter
-    from .site.problems import did_you_mean
     from .site.verifications import scan_tests
 
     site = _load(_resolve(folder))
-    ids = site.by_id()
-    page = ids.get(page_id)
-    if page is None:
-        console.print(f"[red]no page `{page_id}`[/red]{did_you_mean(page_id, ids)}")
-        raise typer.Exit(2)
+    page = _page_or_exit(site, page_id)
     if not page.exercises:
         with_ex = sorted(p.id for p in site.pages if p.exercises)
         console.print(f"[red]`{page_id}` has no exercise[/red]; chapters with one: {', '.join(with_ex)}")
