@@ -63,7 +63,9 @@ def forward_and_reverse():
     for col, t in enumerate(SHOWN_STEPS):
         for row, (points, colour) in enumerate([(forward[t], PALETTE[0]), (reverse[t], PALETTE[1])]):
             ax = axes[row, col]
-            ax.scatter(points[:, 0], points[:, 1], s=3, color=colour, alpha=0.6, linewidths=0)
+            ax.scatter(
+                points[:, 0], points[:, 1], s=3, color=colour, alpha=0.6, linewidths=0, rasterized=True
+            )
             ax.set_xlim(-3.2, 3.2)
             ax.set_ylim(-3.2, 3.2)
             ax.set_aspect("equal")
