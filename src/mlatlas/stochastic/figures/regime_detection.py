@@ -136,7 +136,7 @@ def feature_space():
     fig, ax = new_figure(width=6.0, height=3.6)
     for k, name in enumerate(REGIME_NAMES):
         m = true == k
-        ax.scatter(f[m, 1], f[m, 0], s=5, alpha=0.5, color=REGIME_COLORS[k], label=name)
+        ax.scatter(f[m, 1], f[m, 0], s=5, alpha=0.5, color=REGIME_COLORS[k], label=name, rasterized=True)
     ax.set_xlabel("rolling volatility (20 days)")
     ax.set_ylabel("rolling mean (20 days)")
     ax.legend(loc="lower left", markerscale=3)

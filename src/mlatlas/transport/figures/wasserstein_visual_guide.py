@@ -84,7 +84,7 @@ def exact_vs_entropic():
     for ax, (name, plan) in zip(axes, plans):
         top = plan.max()
         for i, j in zip(*np.nonzero(plan > 1e-3 * top)):
-            ax.plot([x[i, 0], y[j, 0]], [x[i, 1], y[j, 1]], color=PALETTE[7], lw=0.8,
+            ax.plot([x[i, 0], y[j, 0]], [x[i, 1], y[j, 1]], color=PALETTE[7], lw=0.8, rasterized=True,
                     alpha=float(min(1.0, plan[i, j] / top)))
         ax.scatter(*x.T, s=8, color=PALETTE[0], zorder=3)
         ax.scatter(*y.T, s=8, color=PALETTE[1], zorder=3)
