@@ -15,8 +15,8 @@ PPO's clipped objective (Schulman et al. 2017, eq. 7), with ratio rho_t = pi(a_t
 
     L_clip = E_t[ min( rho_t A_t, clip(rho_t, 1 - eps, 1 + eps) A_t ) ]
 
-and the full loss of eq. 9: -L_clip + c1 (1/2)(V - V_target)^2 - c2 entropy (c1 = 0.5, as in CleanRL). Shapes: T steps,
-B parallel environments, F observation features, A actions.
+and the full loss of eq. 9: -L_clip + c1 (1/2)(V - V_target)^2 - c2 entropy (c1 = 0.5, as in CleanRL).
+Shapes: T steps, B parallel environments, F observation features, A actions.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def ppo_loss(
     returns: Tensor,
     config: PPOConfig,
 ) -> tuple[Tensor, dict]:
-    """-L_clip + c1 (1/2)(V - V_target)^2 - c2 H[pi] (eq. 9) on a minibatch of N = T B / minibatches samples."""
+    """-L_clip + c1 (1/2)(V - V_target)^2 - c2 H[pi] (eq. 9) on a minibatch of N = T B / minibatches."""
     logp, value = model(obs)  # (N, A), (N,)
     log_prob = logp.gather(1, actions[:, None])[:, 0]
     adv = (advantages - advantages.mean()) / (advantages.std() + 1e-8)  # per-minibatch normalisation

@@ -23,7 +23,8 @@ def conditioning_and_descent():
     top.set_title("round-off only: y = X w exactly")
     top.legend(fontsize=9)
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 2)) * np.array([1.0, 0.2])  # one direction ~25x flatter in curvature (this sample: 23.7x)
+    # one direction ~25x flatter in curvature (this sample: 23.7x)
+    X = rng.normal(size=(200, 2)) * np.array([1.0, 0.2])
     y = X @ np.array([1.0, -2.0]) + 0.3 * rng.normal(size=200)
     for l2, colour in ((0.0, PALETTE[0]), (20.0, PALETTE[2])):
         gd = gradient_descent(X, y, l2=l2, steps=300)

@@ -49,7 +49,8 @@ def one_step_quality() -> dict[str, float]:
     x0 = torch.randn(1000, 2, generator=torch.Generator().manual_seed(11))
     result = {}
     for name, model, num_steps in [("euler_100", first, 100), ("euler_1", first, 1), ("reflow_1", second, 1)]:
-        q = quality(euler(velocity_of(model), x0, num_steps), data, held_out, torch.Generator().manual_seed(3))
+        samples = euler(velocity_of(model), x0, num_steps)
+        q = quality(samples, data, held_out, torch.Generator().manual_seed(3))
         result[name] = q.model
     result["gaussian"] = q.gaussian
     return result
