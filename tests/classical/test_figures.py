@@ -11,6 +11,7 @@ FIGURES = [
     ("cross_validation", "decomposition_and_cv_curve"),
     ("kernel_methods", "rbf_fits_by_width"),
     ("support_vector_machines", "boundary_margins_and_support_vectors"),
+    ("decision_trees", "tree_partition_and_boosting_curve"),
 ]
 
 
