@@ -21,6 +21,8 @@ IN_SCOPE = {
     "Probabilistic ML (book)": "probabilistic",
     "Efficiency & Distributed training (series)": "distributed",
     "Reinforcement Learning (book)": "rl",
+    "Deep Learning (book)": "deep-learning",
+    "Classical Machine Learning (book)": "classical",
 }
 
 
