@@ -334,3 +334,27 @@ def test_dense_figures_are_thinned_without_changing_what_is_drawn():
     svg = compact_svg(f"<svg>{uses}</svg>")
     assert svg.count('style="fill: #123456"') == 1 and '<use xlink:href="#m1" x="3.1" y="2.7"/>' in svg
     assert compact_svg(svg) == svg  # once only
+
+
+def test_embedded_photographs_become_jpeg_and_flat_images_stay_png():
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from mlatlas.site.figures import compact_svg
+
+    def embedded(pixels: np.ndarray) -> str:
+        buf = io.BytesIO()
+        Image.fromarray(pixels).save(buf, format="PNG")
+        return f'<svg><image xlink:href="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/></svg>'
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:160, 0:160]
+    smooth = np.stack([xx, yy, (xx + yy) // 2], axis=-1).astype(float)  # a photograph-like gradient + grain
+    photo = np.clip(smooth + rng.normal(0, 12, smooth.shape), 0, 255).astype(np.uint8)
+    heatmap = np.kron(rng.integers(0, 255, (8, 8, 1)), np.ones((20, 20, 3))).astype(np.uint8)  # 64 flat cells
+    small_photo = compact_svg(embedded(photo))
+    assert "data:image/jpeg;base64," in small_photo and len(small_photo) < len(embedded(photo)) / 2
+    assert "data:image/png;base64," in compact_svg(embedded(heatmap))  # flat colours keep exact PNG

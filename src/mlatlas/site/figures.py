@@ -261,7 +261,7 @@ def thin_path(d: str, dense: int = 400, column: float = 0.5) -> str:
     return "".join(out)
 
 
-COMPACT_MARK = "<!--mlatlas:compact v2-->"
+COMPACT_MARK = "<!--mlatlas:compact v3-->"
 _FONT_LIST = re.compile(r"font-family: 'DejaVu Sans', [^;\"]*")
 
 
@@ -274,7 +274,36 @@ def compact_svg(svg: str) -> str:
     svg = re.sub(r' d="([^"]*)"', lambda m: f' d="{thin_path(m.group(1))}"', svg)
     svg = _FONT_LIST.sub("font-family: 'DejaVu Sans', sans-serif", svg)
     svg = _USE_RUN.sub(_hoist_uses, svg)
+    svg = _PNG_IMAGE.sub(_photo_as_jpeg, svg)
     return COMPACT_MARK + svg
+
+
+_PNG_IMAGE = re.compile(r'(xlink:href|href)="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
+PHOTO_COLOURS = 4096  # an embedded image with more distinct colours than this is a photograph
+
+
+def _photo_as_jpeg(m: re.Match) -> str:
+    """An embedded photograph re-encoded as JPEG (quality 85) when that at least halves it.
+
+    Matplotlib embeds every image as PNG, which suits heatmaps and other flat-coloured plots (they
+    keep PNG: few distinct colours, and JPEG would smear their cell edges) but makes a photograph
+    several times larger than it needs to be."""
+    import base64
+
+    from PIL import Image
+
+    raw = base64.b64decode(re.sub(r"\s+", "", m.group(2)))
+    image = Image.open(io.BytesIO(raw))
+    if image.mode not in ("RGB", "RGBA", "L") or (image.mode == "RGBA" and image.getextrema()[3][0] < 255):
+        return m.group(0)  # transparent pixels: JPEG has no alpha
+    colours = image.convert("RGB").getcolors(maxcolors=PHOTO_COLOURS)
+    if colours is not None:
+        return m.group(0)
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
+    if out.tell() > len(raw) / 2:
+        return m.group(0)
+    return f'{m.group(1)}="data:image/jpeg;base64,{base64.b64encode(out.getvalue()).decode()}"'
 
 
 _USE = r'<use xlink:href="(#[\w-]+)" x="(-?[\d.]+)" y="(-?[\d.]+)"(?: style="([^"]*)")?/>'
