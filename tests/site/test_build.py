@@ -348,7 +348,8 @@ def test_embedded_photographs_become_jpeg_and_flat_images_stay_png():
     def embedded(pixels: np.ndarray) -> str:
         buf = io.BytesIO()
         Image.fromarray(pixels).save(buf, format="PNG")
-        return f'<svg><image xlink:href="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/></svg>'
+        data = base64.b64encode(buf.getvalue()).decode()
+        return f'<svg><image xlink:href="data:image/png;base64,{data}"/></svg>'
 
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:160, 0:160]
