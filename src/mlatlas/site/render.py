@@ -255,179 +255,208 @@ def _verified_rows(
     return sorted(rows, key=lambda r: r["against"])
 
 
+@dataclass
+class _Layout:
+    """What every template of one site needs, computed once: the site, its pages' reading times and
+    verification badges, series and learning paths, and the nav sections the site has."""
+
+    site: Site
+    env: Environment
+    minutes: dict[str, int]
+    collections: list[Page]
+    paths: Paths
+    series_of: dict[str, list[Page]]
+    by_page: dict[str, list[Declared]]
+    readable: list[Page]
+    references: list[dict]
+    sections: dict[str, bool]
+    note_math: dict[str, str | Exception]
+    cache_dir: Path | None
+
+    @classmethod
+    def of(cls, site: Site, bodies: dict[str, Body], declared: list[Declared], cache_dir: Path | None):
+        note_math: dict[str, str | Exception] = {}
+        if formulas := note_formulas(declared):  # math in badge notes, typeset like the pages' math
+            cache = MathCache(cache_dir / "math.json" if cache_dir else None)
+            note_math = render_formulas(formulas, cache)
+            cache.save()
+        collections = site.collections()
+        paths = Paths(site)
+        # A series lists its own chapters, then the pages of other books that joined it, in reading order.
+        series_of = {
+            c.id: site.chapters_of(c.id)
+            + sorted(site.series_members(c.id), key=lambda p: paths.rank.get(p.id, 0))
+            for c in collections
+        }
+        by_page: dict[str, list[Declared]] = defaultdict(list)
+        for d in declared:
+            by_page[d.page].append(d)
+        references = _references(site)
+        sections = {  # nav items only for the sections this site has
+            "library": any(c.collection_kind == "book" for c in collections),
+            "series": any(c.collection_kind == "series" for c in collections),
+            "labs": bool(site.of_kind("lab")),
+            "explorations": bool(site.of_kind("exploration")),
+            "references": bool(references),
+            "about": any(p.kind == "about" for p in site.pages),
+        }
+        return cls(
+            site=site,
+            env=_env(),
+            minutes={pid: b.minutes for pid, b in bodies.items()},
+            collections=collections,
+            paths=paths,
+            series_of=series_of,
+            by_page=by_page,
+            readable=[p for p in site.pages if p.kind in ("chapter", "exploration", "lab")],
+            references=references,
+            sections=sections,
+            note_math=note_math,
+            cache_dir=cache_dir,
+        )
+
+    @property
+    def repo_root(self) -> Path:
+        cfg = self.site.config
+        return cfg.tests.parent if cfg.tests else cfg.root
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {cid: len(pages) for cid, pages in self.series_of.items()}
+
+    def common(self, url: str, title: str, description: str = "", has_math: bool = False) -> dict:
+        """The context every template shares: nav, site settings, the relative root, the title."""
+        return {
+            "sections": self.sections,
+            "site": self.site.config,
+            "root": prefix_for(url),
+            "title": title,
+            "description": description or self.site.config.description,
+            "has_math": has_math,
+        }
+
+    def by_order(self, kind: str) -> list[Page]:
+        return sorted(self.site.of_kind(kind), key=lambda p: (p.order, p.title))
+
+    def listing(self, url: str, title: str, intro: str, **content) -> str:
+        """An index page (list.html): collections, pages, a tag cloud or a learning path."""
+        fields = dict(collections=[], pages=[], tags_filter=[], tag_cloud=[], path=[])
+        return self.env.get_template("list.html").render(
+            **self.common(url, title),
+            **{**fields, **content},
+            counts=self.counts,
+            minutes=self.minutes,
+            intro=intro,
+        )
+
+
 def render_site(
     site: Site, bodies: dict[str, Body], declared: list[Declared], cache_dir: Path | None = None
 ) -> dict[str, str]:
     """Every output file of the site as {relative path: text} (assets are copied by the writer)."""
-    env = _env()
-    note_math: dict[str, str | Exception] = {}
-    if formulas := note_formulas(declared):  # math in badge notes, typeset like the pages' math
-        cache = MathCache(cache_dir / "math.json" if cache_dir else None)
-        note_math = render_formulas(formulas, cache)
-        cache.save()
-    cfg = site.config
-    ids = site.by_id()
-    minutes = {pid: b.minutes for pid, b in bodies.items()}
-    collections = site.collections()
-    colours = area_colours(site)
-    paths = Paths(site)
-    # A series lists its own chapters, then the pages of other books that joined it, in reading order.
-    series_of: dict[str, list[Page]] = {
-        c.id: site.chapters_of(c.id)
-        + sorted(site.series_members(c.id), key=lambda p: paths.rank.get(p.id, 0))
-        for c in collections
-    }
-    counts = {c.id: len(series_of[c.id]) for c in collections}
-    by_page: dict[str, list[Declared]] = defaultdict(list)
-    for d in declared:
-        by_page[d.page].append(d)
-    verified_ids = set(by_page)
-    readable = [p for p in site.pages if p.kind in ("chapter", "exploration", "lab")]
+    layout = _Layout.of(site, bodies, declared, cache_dir)
     files: dict[str, str] = {}
-    repo_root = cfg.tests.parent if cfg.tests else cfg.root
-    chapters_by = {c.id: site.chapters_of(c.id) for c in collections}
-
-    references = _references(site)
-    sections = {  # nav items only for the sections this site has
-        "library": any(c.collection_kind == "book" for c in collections),
-        "series": any(c.collection_kind == "series" for c in collections),
-        "labs": bool(site.of_kind("lab")),
-        "explorations": bool(site.of_kind("exploration")),
-        "references": bool(references),
-        "about": any(p.kind == "about" for p in site.pages),
-    }
-
-    def common(url: str, title: str, description: str = "", has_math: bool = False) -> dict:
-        return {
-            "sections": sections,
-            "site": cfg,
-            "root": prefix_for(url),
-            "title": title,
-            "description": description or cfg.description,
-            "has_math": has_math,
-        }
-
-    # Chapters, explorations, labs, about.
     for page in site.pages:
-        body = bodies[page.id]
-        url = page.url
-        verified = _verified_rows(by_page.get(page.id, []), repo_root, note_math)
-        note_has_math = any("katex" in str(v["rest"]) for v in verified)
-        ctx = common(url, page.title, page.summary, body.has_math or note_has_math)
-        if page.kind == "collection":
-            chapters = series_of[page.id]
-            files[url + "index.html"] = env.get_template("collection.html").render(
-                **ctx,
-                page=page,
-                body=body.html,
-                chapters=chapters,
-                minutes=minutes,
-                total_minutes=sum(minutes[c.id] for c in chapters),
-                verified_ids=verified_ids,
-            )
-            continue
-        crumbs, prev, nxt = [], None, None
-        if page.kind == "chapter":
-            coll = ids.get(page.collection or "")
-            shelf = (
-                ("Library", "library/") if coll and coll.collection_kind == "book" else ("Series", "series/")
-            )
-            crumbs = [(shelf[0], ctx["root"] + shelf[1])]
-            if coll:
-                crumbs.append((coll.title, ctx["root"] + coll.url))
-            chapters = chapters_by.get(page.collection or "", [])
-            i = chapters.index(page)
-            prev = chapters[i - 1] if i > 0 else None
-            nxt = chapters[i + 1] if i + 1 < len(chapters) else None
-        elif page.kind == "exploration":
-            crumbs = [("Explorations", ctx["root"] + "explorations/")]
-        elif page.kind == "lab":
-            crumbs = [("Labs", ctx["root"] + "labs/")]
-        prereqs = [ids[p] for p in page.prerequisites if p in ids]
-        path_len = len(paths.learning_path(page.id))  # the page itself included, as on the path page
-        template = "page.html"
-        files[url + "index.html"] = env.get_template(template).render(
+        files[page.url + "index.html"] = _page_html(layout, page, bodies[page.id])
+    dated = sorted((p for p in layout.readable if p.date), key=lambda p: (p.date, p.title), reverse=True)
+    files["index.html"] = _home_html(layout, dated)
+    files.update(_shelves(layout))
+    files.update(_tags_and_paths(layout))
+    files.update(_site_files(layout, dated, list(files)))
+    return files
+
+
+def _page_html(layout: _Layout, page: Page, body: Body) -> str:
+    """A chapter, exploration, lab or about page, or a collection's index with its chapter list."""
+    site, ids = layout.site, layout.site.by_id()
+    verified = _verified_rows(layout.by_page.get(page.id, []), layout.repo_root, layout.note_math)
+    note_has_math = any("katex" in str(v["rest"]) for v in verified)
+    ctx = layout.common(page.url, page.title, page.summary, body.has_math or note_has_math)
+    if page.kind == "collection":
+        chapters = layout.series_of[page.id]
+        return layout.env.get_template("collection.html").render(
             **ctx,
             page=page,
             body=body.html,
-            toc=body.toc if page.kind != "lab" else (),
-            minutes=body.minutes if page.kind in ("chapter", "exploration") else None,
-            crumbs=crumbs,
-            prev=prev,
-            next=nxt,
-            prereqs=prereqs,
-            leads=paths.leads_to(page.id),
-            in_series=[ids[sid] for sid in page.series if sid in ids],
-            path_len=path_len,
-            verified=verified,
-            test_files=sorted({display_path(d.path, repo_root) for d in by_page.get(page.id, [])}),
+            chapters=chapters,
+            minutes=layout.minutes,
+            total_minutes=sum(layout.minutes[c.id] for c in chapters),
+            verified_ids=set(layout.by_page),
         )
-        if page.kind == "lab":
-            files[url + "index.html"] = files[url + "index.html"].replace(
-                "<body>", '<body class="lab-page">', 1
-            )
+    crumbs, prev, nxt = [], None, None
+    if page.kind == "chapter":
+        coll = ids.get(page.collection or "")
+        shelf = ("Library", "library/") if coll and coll.collection_kind == "book" else ("Series", "series/")
+        crumbs = [(shelf[0], ctx["root"] + shelf[1])]
+        if coll:
+            crumbs.append((coll.title, ctx["root"] + coll.url))
+        chapters = site.chapters_of(page.collection or "")
+        i = chapters.index(page)
+        prev = chapters[i - 1] if i > 0 else None
+        nxt = chapters[i + 1] if i + 1 < len(chapters) else None
+    elif page.kind == "exploration":
+        crumbs = [("Explorations", ctx["root"] + "explorations/")]
+    elif page.kind == "lab":
+        crumbs = [("Labs", ctx["root"] + "labs/")]
+    text = layout.env.get_template("page.html").render(
+        **ctx,
+        page=page,
+        body=body.html,
+        toc=body.toc if page.kind != "lab" else (),
+        minutes=body.minutes if page.kind in ("chapter", "exploration") else None,
+        crumbs=crumbs,
+        prev=prev,
+        next=nxt,
+        prereqs=[ids[p] for p in page.prerequisites if p in ids],
+        leads=layout.paths.leads_to(page.id),
+        in_series=[ids[sid] for sid in page.series if sid in ids],
+        path_len=len(layout.paths.learning_path(page.id)),  # the page itself included, as on the path page
+        verified=verified,
+        test_files=sorted({display_path(d.path, layout.repo_root) for d in layout.by_page.get(page.id, [])}),
+    )
+    return text.replace("<body>", '<body class="lab-page">', 1) if page.kind == "lab" else text
 
-    # Home.
-    dated = sorted((p for p in readable if p.date), key=lambda p: (p.date, p.title), reverse=True)
-    files["index.html"] = env.get_template("home.html").render(
-        **common("", cfg.title),
-        collections=collections,
-        colours=colours,
-        counts=counts,
-        graph=atlas_map(site, "", cache_dir),
-        labs=sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
-        explorations=sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
+
+def _home_html(layout: _Layout, dated: list[Page]) -> str:
+    return layout.env.get_template("home.html").render(
+        **layout.common("", layout.site.config.title),
+        collections=layout.collections,
+        colours=area_colours(layout.site),
+        counts=layout.counts,
+        graph=atlas_map(layout.site, "", layout.cache_dir),
+        labs=layout.by_order("lab"),
+        explorations=layout.by_order("exploration"),
         latest=dated[:6],
-        minutes=minutes,
+        minutes=layout.minutes,
     )
 
-    listing = env.get_template("list.html")
-    empty = dict(
-        collections=[],
-        pages=[],
-        tags_filter=[],
-        tag_cloud=[],
-        path=[],
-        counts=counts,
-        minutes=minutes,
-        intro="",
-    )
-    files["library/index.html"] = listing.render(
-        **common("library/", "Library"),
-        **{
-            **empty,
-            "collections": [c for c in collections if c.collection_kind == "book"],
-            "intro": "Books: chapters meant to be read in order.",
-        },
-    )
-    files["series/index.html"] = listing.render(
-        **common("series/", "Series"),
-        **{
-            **empty,
-            "collections": [c for c in collections if c.collection_kind == "series"],
-            "intro": "Series: standalone pieces on a shared theme.",
-        },
-    )
-    files["labs/index.html"] = listing.render(
-        **common("labs/", "Labs"),
-        **{
-            **empty,
-            "pages": sorted(site.of_kind("lab"), key=lambda p: (p.order, p.title)),
-            "intro": "Interactive labs that run in your browser.",
-        },
-    )
-    files["explorations/index.html"] = listing.render(
-        **common("explorations/", "Explorations"),
-        **{
-            **empty,
-            "pages": sorted(site.of_kind("exploration"), key=lambda p: (p.order, p.title)),
-            "intro": "Long-form guided reads.",
-        },
-    )
 
-    corder = {c.id: i for i, c in enumerate(collections)}
+def _shelves(layout: _Layout) -> dict[str, str]:
+    """The four section indexes: library (books), series, labs and explorations."""
+    kinds = lambda k: [c for c in layout.collections if c.collection_kind == k]  # noqa: E731
+    return {
+        "library/index.html": layout.listing(
+            "library/", "Library", "Books: chapters meant to be read in order.", collections=kinds("book")
+        ),
+        "series/index.html": layout.listing(
+            "series/", "Series", "Series: standalone pieces on a shared theme.", collections=kinds("series")
+        ),
+        "labs/index.html": layout.listing(
+            "labs/", "Labs", "Interactive labs that run in your browser.", pages=layout.by_order("lab")
+        ),
+        "explorations/index.html": layout.listing(
+            "explorations/", "Explorations", "Long-form guided reads.", pages=layout.by_order("exploration")
+        ),
+    }
+
+
+def _tags_and_paths(layout: _Layout) -> dict[str, str]:
+    """Every essay (filterable by tag), the tag cloud, one page per tag and one learning path per page."""
+    files: dict[str, str] = {}
+    minutes = layout.minutes
+    corder = {c.id: i for i, c in enumerate(layout.collections)}
     essays = sorted(
-        readable,
+        layout.readable,
         key=lambda p: (
             {"chapter": 0, "exploration": 1, "lab": 2}[p.kind],
             corder.get(p.collection or "", 99),
@@ -435,58 +464,56 @@ def render_site(
             p.title,
         ),
     )
-    tag_counts = Counter(t for p in readable for t in p.tags)
+    tag_counts = Counter(t for p in layout.readable for t in p.tags)
     tags_sorted = sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))
     total = sum(minutes[p.id] for p in essays if p.kind != "lab")
-    files["essays/index.html"] = listing.render(
-        **common("essays/", "Every essay"),
-        **{
-            **empty,
-            "pages": essays,
-            "tags_filter": tags_sorted,
-            "intro": f"All {len(essays)} pages, about {total} minutes of reading. Filter by tag.",
-        },
+    files["essays/index.html"] = layout.listing(
+        "essays/",
+        "Every essay",
+        f"All {len(essays)} pages, about {total} minutes of reading. Filter by tag.",
+        pages=essays,
+        tags_filter=tags_sorted,
     )
-    files["tags/index.html"] = listing.render(
-        **common("tags/", "Tags"), **{**empty, "tag_cloud": tags_sorted}
-    )
+    files["tags/index.html"] = layout.listing("tags/", "Tags", "", tag_cloud=tags_sorted)
     for tag, n in tag_counts.items():
         url = f"tags/{slugify(tag)}/"
-        files[url + "index.html"] = listing.render(
-            **common(url, f"Tagged “{tag}”"),
-            **{
-                **empty,
-                "pages": [p for p in essays if tag in p.tags],
-                "intro": f"{n} {'page' if n == 1 else 'pages'} tagged {tag}.",
-            },
+        files[url + "index.html"] = layout.listing(
+            url,
+            f"Tagged “{tag}”",
+            f"{n} {'page' if n == 1 else 'pages'} tagged {tag}.",
+            pages=[p for p in essays if tag in p.tags],
         )
-    for page in readable:
-        path = paths.learning_path(page.id)
+    for page in layout.readable:
+        path = layout.paths.learning_path(page.id)
         url = f"paths/{page.id}/"
-        files[url + "index.html"] = listing.render(
-            **common(url, f"Learning path to {page.title}"),
-            **{
-                **empty,
-                "path": path,
-                "intro": f"Everything {page.title} builds on, in reading order, ending with the page "
-                f"itself: {len(path)} pages, about {sum(minutes.get(p.id, 1) for p in path)} minutes.",
-            },
+        files[url + "index.html"] = layout.listing(
+            url,
+            f"Learning path to {page.title}",
+            f"Everything {page.title} builds on, in reading order, ending with the page "
+            f"itself: {len(path)} pages, about {sum(minutes.get(p.id, 1) for p in path)} minutes.",
+            path=path,
         )
+    return files
 
-    if references:
+
+def _site_files(layout: _Layout, dated: list[Page], written: list[str]) -> dict[str, str]:
+    """References, search, 404, feed, sitemap, code colours and robots.txt."""
+    cfg, env = layout.site.config, layout.env
+    files: dict[str, str] = {}
+    if layout.references:
         files["references/index.html"] = env.get_template("references.html").render(
-            **common("references/", "References"),
-            references=references,
-            intro=f"Every paper the atlas cites: {len(references)} references, each with the pages "
+            **layout.common("references/", "References"),
+            references=layout.references,
+            intro=f"Every paper the atlas cites: {len(layout.references)} references, each with the pages "
             "that cite it.",
         )
-    files["search/index.html"] = env.get_template("search.html").render(**common("search/", "Search"))
+    files["search/index.html"] = env.get_template("search.html").render(**layout.common("search/", "Search"))
     base_path = urlsplit(cfg.base_url).path or "/"
     files["404.html"] = env.get_template("notfound.html").render(
-        **{**common("", "Not found"), "root": base_path}
+        **{**layout.common("", "Not found"), "root": base_path}
     )
-    files["feed.xml"] = atom_feed(site, dated)
-    files["sitemap.xml"] = sitemap(site, list(files))
+    files["feed.xml"] = atom_feed(layout.site, dated)
+    files["sitemap.xml"] = sitemap(layout.site, written + list(files))
     files["assets/pygments.css"] = pygments_css()
     files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {cfg.base_url}sitemap.xml\n"
     return files
