@@ -166,6 +166,26 @@ def test_rebuilds_are_incremental(good_site, tmp_path):
     assert "edited" in (out / "basics/second/index.html").read_text()
 
 
+def test_an_edit_reuses_the_last_layout_and_gives_what_a_fresh_build_gives(good_site, tmp_path):
+    def tree(out: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    state = BuildState()
+    build(good_site, tmp_path / "served", state=state, search=False)
+    chapter = good_site / "collections/basics/second.md"
+    edits = [
+        ("Done.", "Done, and edited."),  # a body edit: only that page is laid out again
+        ("title:", "title: Renamed"),  # front matter: every index page that lists it changes too
+    ]
+    for i, (old, new) in enumerate(edits):
+        chapter.write_text(chapter.read_text().replace(old, new, 1))
+        build(good_site, tmp_path / "served", state=state, search=False)
+        fresh = tmp_path / f"fresh{i}"
+        build(good_site, fresh, cache=tmp_path / f"cache{i}", search=False)
+        assert tree(tmp_path / "served") == tree(fresh)
+    assert "Renamed" in (tmp_path / "served/basics/index.html").read_text()
+
+
 def test_figure_cache_is_keyed_by_code(good_site, tmp_path):
     from mlatlas.site.figures import dependency_files, figure_key
 

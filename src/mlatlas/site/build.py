@@ -34,6 +34,7 @@ class BuildState:
 
     drafts: dict[str, Draft] = field(default_factory=dict)
     sources: dict = field(default_factory=dict)  # parsed front matter by (path, mtime, size, ...)
+    layout: dict = field(default_factory=dict)  # the last build's output files, reused by the next
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def build_site(
         return BuildResult(len(site.pages), 0, time.perf_counter() - t0, warnings)
 
     say("writing")
-    files = render_site(site, bodies, declared, cache_dir)
+    files = render_site(site, bodies, declared, cache_dir, memo=state.layout)
     media = {m for b in bodies.values() for m in b.media}
     changed = write_site(site, files, media, Path(out_dir or "_site"), cache_dir, search=search)
     return BuildResult(len(site.pages), changed, time.perf_counter() - t0, warnings)

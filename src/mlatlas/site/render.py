@@ -272,6 +272,8 @@ class _Layout:
     sections: dict[str, bool]
     note_math: dict[str, str | Exception]
     cache_dir: Path | None
+    neighbours: dict[str, tuple[Page | None, Page | None]]  # a chapter's previous and next in its book
+    ids: dict[str, Page]
 
     @classmethod
     def of(cls, site: Site, bodies: dict[str, Body], declared: list[Declared], cache_dir: Path | None):
@@ -291,6 +293,14 @@ class _Layout:
         by_page: dict[str, list[Declared]] = defaultdict(list)
         for d in declared:
             by_page[d.page].append(d)
+        neighbours: dict[str, tuple[Page | None, Page | None]] = {}
+        for c in collections:
+            chapters = site.chapters_of(c.id)
+            for i, page in enumerate(chapters):
+                neighbours[page.id] = (
+                    chapters[i - 1] if i else None,
+                    chapters[i + 1] if i + 1 < len(chapters) else None,
+                )
         references = _references(site)
         sections = {  # nav items only for the sections this site has
             "library": any(c.collection_kind == "book" for c in collections),
@@ -313,6 +323,8 @@ class _Layout:
             sections=sections,
             note_math=note_math,
             cache_dir=cache_dir,
+            neighbours=neighbours,
+            ids=site.by_id(),
         )
 
     @property
@@ -351,24 +363,55 @@ class _Layout:
 
 
 def render_site(
-    site: Site, bodies: dict[str, Body], declared: list[Declared], cache_dir: Path | None = None
+    site: Site,
+    bodies: dict[str, Body],
+    declared: list[Declared],
+    cache_dir: Path | None = None,
+    memo: dict | None = None,
 ) -> dict[str, str]:
-    """Every output file of the site as {relative path: text} (assets are copied by the writer)."""
-    layout = _Layout.of(site, bodies, declared, cache_dir)
-    files: dict[str, str] = {}
-    for page in site.pages:
-        files[page.url + "index.html"] = _page_html(layout, page, bodies[page.id])
-    dated = sorted((p for p in layout.readable if p.date), key=lambda p: (p.date, p.title), reverse=True)
-    files["index.html"] = _home_html(layout, dated)
-    files.update(_shelves(layout))
-    files.update(_tags_and_paths(layout))
-    files.update(_site_files(layout, dated, list(files)))
+    """Every output file of the site as {relative path: text} (assets are copied by the writer).
+
+    `memo` (kept by a long-running process between builds) makes an edit cheap: when nothing but
+    page bodies changed since the last build (same front matter, reading times, verifications and
+    settings), only the pages whose body changed are laid out again; every index page is reused."""
+    signature = _layout_signature(site, bodies, declared)
+    if memo is not None and memo.get("signature") == signature:
+        files = dict(memo["files"])
+        changed = [p for p in site.pages if memo["bodies"].get(p.id) != bodies[p.id]]
+        if changed:
+            layout = _Layout.of(site, bodies, declared, cache_dir)
+            for page in changed:
+                files[page.url + "index.html"] = _page_html(layout, page, bodies[page.id])
+    else:
+        layout = _Layout.of(site, bodies, declared, cache_dir)
+        files = {}
+        for page in site.pages:
+            files[page.url + "index.html"] = _page_html(layout, page, bodies[page.id])
+        dated = sorted((p for p in layout.readable if p.date), key=lambda p: (p.date, p.title), reverse=True)
+        files["index.html"] = _home_html(layout, dated)
+        files.update(_shelves(layout))
+        files.update(_tags_and_paths(layout))
+        files.update(_site_files(layout, dated, list(files)))
+    if memo is not None:
+        memo.update(signature=signature, files=files, bodies=dict(bodies))
     return files
+
+
+def _layout_signature(site: Site, bodies: dict[str, Body], declared: list[Declared]) -> str:
+    """Everything a page's neighbours and the index pages show of it: all but its body."""
+    h = hashlib.sha1(ENGINE_VERSION.encode())
+    h.update(repr(site.config).encode())
+    for p in site.pages:
+        meta = {k: v for k, v in vars(p).items() if k not in ("body", "body_line", "key_lines")}
+        h.update(f"{meta!r}|{bodies[p.id].minutes}\n".encode())
+    for d in declared:
+        h.update(f"{d.page}|{d.path}|{d.describe()}\n".encode())
+    return h.hexdigest()
 
 
 def _page_html(layout: _Layout, page: Page, body: Body) -> str:
     """A chapter, exploration, lab or about page, or a collection's index with its chapter list."""
-    site, ids = layout.site, layout.site.by_id()
+    ids = layout.ids
     verified = _verified_rows(layout.by_page.get(page.id, []), layout.repo_root, layout.note_math)
     note_has_math = any("katex" in str(v["rest"]) for v in verified)
     ctx = layout.common(page.url, page.title, page.summary, body.has_math or note_has_math)
@@ -390,10 +433,7 @@ def _page_html(layout: _Layout, page: Page, body: Body) -> str:
         crumbs = [(shelf[0], ctx["root"] + shelf[1])]
         if coll:
             crumbs.append((coll.title, ctx["root"] + coll.url))
-        chapters = site.chapters_of(page.collection or "")
-        i = chapters.index(page)
-        prev = chapters[i - 1] if i > 0 else None
-        nxt = chapters[i + 1] if i + 1 < len(chapters) else None
+        prev, nxt = layout.neighbours.get(page.id, (None, None))
     elif page.kind == "exploration":
         crumbs = [("Explorations", ctx["root"] + "explorations/")]
     elif page.kind == "lab":

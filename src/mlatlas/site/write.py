@@ -74,6 +74,9 @@ def _put(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+IN_PLACE_LIMIT = 50  # an update this small (and needing no new search index) skips the staging tree
+
+
 def write_site(
     site: Site,
     files: dict[str, str],
@@ -82,7 +85,12 @@ def write_site(
     cache_dir: Path | None,
     search: bool = True,
 ) -> int:
-    """Write the site into `out_dir` atomically. Returns the number of files written or changed."""
+    """Write the site into `out_dir` atomically. Returns the number of files written or changed.
+
+    A full write assembles the site in a staging folder and swaps it in. A small update of a site
+    already in place (an edit under `serve`) writes each changed file beside its target first and
+    then renames them all over the old ones, which is as all-or-nothing and avoids re-linking a
+    tree of a thousand folders."""
     out_dir = out_dir.resolve()
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.monotonic_ns()}")
@@ -98,39 +106,22 @@ def write_site(
             manifest = json.loads(manifest_path.read_text())
         except ValueError:
             manifest = {}
-    if out_dir.exists() and manifest:
-        _link_tree(out_dir, staging)
-    else:
-        manifest = {}
-        staging.mkdir(parents=True)
 
     wanted: dict[str, bytes | Path] = {k: v.encode("utf-8") for k, v in files.items()}
     wanted.update(asset_files(site, media))
     new_manifest: dict[str, str] = {}
-    changed = 0
     for rel, content in wanted.items():
         if isinstance(content, Path):
             st = content.stat()
-            digest = f"{st.st_mtime_ns}:{st.st_size}:{content}"
+            new_manifest[rel] = f"{st.st_mtime_ns}:{st.st_size}:{content}"
         else:
-            digest = _digest(content)
-        new_manifest[rel] = digest
-        if manifest.get(rel) == digest and (staging / rel).exists():
-            continue
-        changed += 1
-        if isinstance(content, Path):
-            dst = staging / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if dst.exists():
-                dst.unlink()
-            shutil.copy2(content, dst)
-        else:
-            _put(staging / rel, content)
-    # Remove what the previous build wrote and this one does not (except the search index).
-    for rel in set(manifest) - set(new_manifest) - {"__search__"}:
-        stale = staging / rel
-        if stale.exists():
-            stale.unlink()
+            new_manifest[rel] = _digest(content)
+    changed = [
+        rel
+        for rel, digest in new_manifest.items()
+        if manifest.get(rel) != digest or not (out_dir / rel).exists()
+    ]
+    stale = set(manifest) - set(new_manifest) - {"__search__"}
     # Search index: rebuilt when the set of HTML pages differs from the one last indexed. With
     # search=False (the dev server's fast path) the previous index is kept until an indexed build.
     html_sig = _digest(
@@ -138,24 +129,68 @@ def write_site(
         + "".join(f"{k}:{v}\n" for k, v in sorted(new_manifest.items()) if k.endswith(".html")).encode()
     )
     indexed = manifest.get("__search__")
-    if search and (indexed != html_sig or not (staging / "pagefind").exists()):
-        index_search(staging)
-        indexed = html_sig
+    reindex = search and (indexed != html_sig or not (out_dir / "pagefind").exists())
+
+    if manifest and not reindex and len(changed) + len(stale) <= IN_PLACE_LIMIT:
+        _update_in_place(out_dir, {rel: wanted[rel] for rel in changed}, stale)
+    else:
+        if manifest:
+            _link_tree(out_dir, staging)
+        else:
+            staging.mkdir(parents=True)
+        for rel in changed:
+            content = wanted[rel]
+            if isinstance(content, Path):
+                dst = staging / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if dst.exists():
+                    dst.unlink()
+                shutil.copy2(content, dst)
+            else:
+                _put(staging / rel, content)
+        for rel in stale:  # what the previous build wrote and this one does not
+            if (staging / rel).exists():
+                (staging / rel).unlink()
+        if reindex:
+            index_search(staging)
+            indexed = html_sig
+        if out_dir.exists():
+            out_dir.rename(old)
+        staging.rename(out_dir)
+        if old.exists():
+            # Deleting the previous tree is slow on some disks and nobody waits for it: a (non-daemon)
+            # thread removes it while the caller goes on; leftovers are removed by the next build.
+            _REMOVING.add(str(old))
+            threading.Thread(target=_remove, args=(old,), name="mlatlas-rm-old").start()
     if indexed:
         new_manifest["__search__"] = indexed
-
-    if out_dir.exists():
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    if old.exists():
-        # Deleting the previous tree is slow on some disks and nobody waits for it: a (non-daemon)
-        # thread removes it while the caller goes on; leftovers are removed by the next build.
-        _REMOVING.add(str(old))
-        threading.Thread(target=_remove, args=(old,), name="mlatlas-rm-old").start()
     if manifest_path is not None:
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
         manifest_path.write_text(json.dumps(new_manifest))
-    return changed
+    return len(changed)
+
+
+def _update_in_place(out_dir: Path, changed: dict[str, bytes | Path], stale: set[str]) -> None:
+    """Every changed file written beside its target first, then all renamed over the old ones."""
+    ready: list[tuple[Path, Path]] = []
+    try:
+        for rel, content in changed.items():
+            dst = out_dir / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+            ready.append((tmp, dst))
+            if isinstance(content, Path):
+                shutil.copy2(content, tmp)
+            else:
+                tmp.write_bytes(content)
+    except BaseException:
+        for tmp, _ in ready:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, dst in ready:
+        os.replace(tmp, dst)  # replaces the name only: a hard link to an older build keeps its bytes
+    for rel in stale:
+        (out_dir / rel).unlink(missing_ok=True)
 
 
 _REMOVING: set[str] = set()
