@@ -50,7 +50,7 @@ def crossing_counts() -> dict[str, int]:
 def minibatch_couplings():
     """Straight lines from noise to data for random pairs (left) and the exact OT pairing (right)."""
     x0, x1, paired = minibatch()
-    fig, axes = new_figure(1, 2, width=8.0, height=4.0, sharex=True, sharey=True)
+    fig, axes = new_figure(2, 1, width=4.8, height=6.8, sharex=True, sharey=True)  # stacked for phones
     for ax, start, title in [
         (axes[0], x0, "independent pairs"),
         (axes[1], paired, "optimal transport pairs"),
@@ -107,7 +107,7 @@ def learned_paths():
     """Paths (Euler, 30 steps) of the flow trained on independent pairs and of the OT-CFM flow."""
     data, flows = tiny_flows()
     x0 = torch.randn(N_PATHS, 2, generator=torch.Generator().manual_seed(5))
-    fig, axes = new_figure(1, 2, width=8.0, height=4.0, sharex=True, sharey=True)
+    fig, axes = new_figure(2, 1, width=4.8, height=9.0, sharex=True, sharey=True)  # stacked for phones
     for ax, coupling, title in [(axes[0], "independent", "independent CFM"), (axes[1], "ot", "OT-CFM")]:
         path = euler(velocity_of(flows[coupling]), x0, 30, return_path=True)  # (31, N_PATHS, 2)
         ax.scatter(data[:800, 0], data[:800, 1], s=2, color=PALETTE[7], alpha=0.35, linewidths=0)
