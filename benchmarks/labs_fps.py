@@ -1,4 +1,4 @@
-"""Frames per second, time to first interaction and page weight of the five labs, in headless chromium.
+"""Frames per second, time to first interaction and page weight of the labs, in headless chromium.
 
 Usage:  .venv/bin/python benchmarks/labs_fps.py [--url http://127.0.0.1:8000/] [--seconds 3]
 
@@ -38,6 +38,10 @@ LABS = {
     "labs/brownian-motion-lab/": """(() => { const b = [...document.querySelectorAll('#lab button')]
         .find(b => b.textContent === 'Simulate'); b.click();
         window.__bmTimer = setInterval(() => b.click(), 1400); })()""",  # re-simulate: keep animating
+    # both samplers computing and drawing; new noise every 2 s so the networks keep running
+    "labs/noise-to-data/": """(() => { const b = [...document.querySelectorAll('#lab button')]
+        .find(b => b.textContent === 'New noise'); b.click();
+        window.__n2dTimer = setInterval(() => b.click(), 2000); })()""",
 }
 
 FRAME_PROBE = """(seconds) => new Promise((resolve) => {

@@ -1,4 +1,4 @@
-"""The five labs in headless chromium: they load cleanly, respond to their main interaction,
+"""The labs in headless chromium: they load cleanly, respond to their main interaction,
 survive absurd input, stay on this host, and work in dark mode. Screenshots go to test-artifacts/.
 
 Runs against the built atlas (the session fixtures of tests/conftest.py). To run these tests
@@ -21,6 +21,7 @@ LABS = {  # page id -> URL path of the lab page
     "distribution-morphing": "labs/distribution-morphing/",
     "attention-heatmap": "labs/attention-heatmap/",
     "brownian-motion-lab": "labs/brownian-motion-lab/",
+    "noise-to-data": "labs/noise-to-data/",
 }
 
 
@@ -189,12 +190,43 @@ def test_brownian_simulate_draws_new_paths(page_watch, base_url, screenshot):
     assert_clean(page)
 
 
+def test_noise_to_data_plays_both_samplers_to_the_target(page_watch, base_url, screenshot):
+    page = open_lab(page_watch, base_url, "noise-to-data", "?target=moons&steps=10&n=300&seed=5")
+    start = metrics(page)
+    assert start["progress"] == 0 and start["flowStep"] == 0 and start["ddpmStep"] == 0
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("window.__lab.metrics.done === true", timeout=20000)
+    m = metrics(page)
+    assert m["flowStep"] == 10 and m["ddpmStep"] == 10 and m["finite"]
+    assert m["nearest"][1] < 0.5 * m["nearest"][0] and m["nearest"][2] < m["nearest"][0]
+    assert "Energy distance" in lab_text(page) and "steps=10" in page.url
+    screenshot(page, "lab-noise-to-data-done", full_page=True)
+    # OT pairs: a different network, straighter paths, from the same noise
+    page.get_by_label("OT coupling (flow trained on minibatch-OT pairs)").check()
+    assert metrics(page)["first"][:2] == start["first"][:2]  # the noise is the seed's, not the network's
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("window.__lab.metrics.done === true", timeout=20000)
+    ot = metrics(page)
+    assert ot["ot"] is True and ot["straightness"] < 0.5 * m["straightness"]
+    assert "ot=1" in page.url
+    # another target is fetched on demand and restarts the run; fewer steps via the slider
+    page.get_by_label("Target").select_option("rings")
+    page.wait_for_function("window.__lab.metrics.target === 'rings'")
+    set_range(page, "Steps (network calls per sampler)", 0)  # index 0 of the step list: one step
+    assert metrics(page)["steps"] == 1
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("window.__lab.metrics.done === true", timeout=20000)
+    assert metrics(page)["finite"] and "NaN" not in lab_text(page)
+    assert_clean(page)
+
+
 @pytest.mark.parametrize("lab, query, expect", [
     ("gradient-descent", "?lr=1e9&x=NaN&y=Infinity&s=moon", "outside"),
     ("neural-network", "?layers=99&units=-4&lr=NaN&batch=1e12", "outside"),
     ("distribution-morphing", "?eps=0&n=100000&t=7", "outside"),
     ("attention-heatmap", "?tau=-1&text=", "at least one"),
     ("brownian-motion-lab", "?paths=1e9&steps=1e9&seed=-3&sigma=Infinity", "outside"),
+    ("noise-to-data", "?steps=1e9&n=-4&seed=-3&target=cat&ot=maybe", "outside"),
 ])
 def test_absurd_url_values_are_clamped_and_explained(page_watch, base_url, lab, query, expect):
     page = open_lab(page_watch, base_url, lab, query)

@@ -9,7 +9,8 @@ can also check that they rebuild the same inputs from the same seeds.
 Sources: ``mlatlas.foundations.neural_networks`` (MLP), ``mlatlas.foundations.optimizers`` and
 ``.surfaces`` (trajectories), ``mlatlas.transport`` (exact OT, log-domain Sinkhorn, McCann),
 ``mlatlas.transformers.toy_attention_model`` (forward pass of the exported weights) and
-``mlatlas.stochastic.brownian_motion`` (paths from the shared generator).
+``mlatlas.stochastic.brownian_motion`` (paths from the shared generator) and
+``mlatlas.labs.noise_to_data`` (the exported generative networks and both samplers).
 """
 
 from __future__ import annotations
@@ -155,6 +156,47 @@ def golden_brownian() -> dict:
     return {"cases": cases}
 
 
+def golden_noise_to_data() -> dict:
+    """Network outputs and whole sampler trajectories (Euler flow matching with and without OT pairs,
+    respaced DDPM ancestral steps) of the exported noise-to-data networks, float64, LabRandom noise."""
+    import torch
+
+    from mlatlas.generative.ddpm import linear_schedule
+    from mlatlas.generative.distances import energy_distance
+    from mlatlas.labs import noise_to_data as n2d
+
+    schedule = linear_schedule(dtype=torch.float64)
+    short = n2d.respaced_schedule(schedule, n2d.trailing_timesteps(schedule.num_steps, 7))
+    out = {"schedule": {"alpha_bar": _list(schedule.alpha_bar[[0, 1, 499, 500, 998, 999]]),
+                        "index": [0, 1, 499, 500, 998, 999],
+                        "timesteps": {str(s): n2d.trailing_timesteps(1000, s) for s in (1, 3, 7, 1000)},
+                        "respaced_7": {"betas": _list(short.betas), "alpha_bar": _list(short.alpha_bar)}},
+           "cases": []}
+    rng = LabRandom(99)
+    xs = rng.standard_normal((5, 2))
+    for target in ("moons", "word"):
+        nets, ref = n2d.load_exported(target)
+        case = {"target": target, "x": _list(xs), "forward": {}, "flow": [], "ddpm": []}
+        with torch.no_grad():
+            for kind, net in nets.items():
+                for t in (0.0, 0.37, 1.0):
+                    out_t = net(torch.from_numpy(xs), torch.tensor(t, dtype=torch.float64))
+                    case["forward"].setdefault(kind, []).append({"t": t, "out": _list(out_t)})
+        for kind in ("flow", "ot_flow"):
+            for steps, seed in ((1, 5), (3, 6), (8, 7)):
+                path = n2d.flow_path(nets[kind], steps, 6, seed)
+                case["flow"].append({"kind": kind, "steps": steps, "points": 6, "seed": seed,
+                                     "path": _list(path), "straightness": n2d.path_straightness(path)})
+        for steps, seed in ((1, 5), (4, 6), (10, 7)):
+            path = n2d.ddpm_path(nets["ddpm"], schedule, steps, 6, seed)
+            case["ddpm"].append({"steps": steps, "points": 6, "seed": seed, "path": _list(path),
+                                 "energy": energy_distance(path[-1], ref[:50]),
+                                 "nearest": n2d.nearest_distance(path[-1], ref)})
+        case["reference_head"] = _list(ref[:4])
+        out["cases"].append(case)
+    return out
+
+
 GOLDENS: dict[str, Callable[[], dict]] = {
     "rng": golden_rng,
     "mlp": golden_mlp,
@@ -162,6 +204,7 @@ GOLDENS: dict[str, Callable[[], dict]] = {
     "ot": golden_ot,
     "attention": golden_attention,
     "brownian": golden_brownian,
+    "noise-to-data": golden_noise_to_data,
 }
 
 
