@@ -174,6 +174,9 @@ def test_what_the_lab_page_says():
         assert flow.std(0).max() < 0.15 and flow.mean(0).norm() < 0.5  # one step: a clump at the mean
         assert (ddpm.abs() > 3).any(1).double().mean() > 0.5  # most of DDPM's particles leave the view
         assert n2d.nearest_distance(ot, ref) < 0.6 * n2d.nearest_distance(flow, ref)  # OT: one step draws it
+        # "even one step draws its outline": within 1.75x of twenty OT steps' nearest-point distance
+        ot_20 = n2d.flow_path(nets["ot_flow"], 20, 500, 1)[-1]
+        assert n2d.nearest_distance(ot, ref) < 1.75 * n2d.nearest_distance(ot_20, ref)
         r5 = n2d.lab_readouts(target, 5)
         assert r5["flow_nearest"] <= r5["ddpm_nearest"] and r5["ddpm_nearest"] < 0.8 * r5["noise_nearest"]
 
