@@ -11,7 +11,9 @@ so the learned field (their average) bends. Re-pair each minibatch by the optima
                                                                      uniform weights: a permutation)
     L_OT-CFM = E_t (1/B) Σ_i |v_θ(x_t^i, t) - (x_1[i] - x_0[π(i)])|²,   x_t^i = (1 - t) x_0[π(i)] + t x_1[i]
 
-Optimal pairs never cross (cyclical monotonicity), so there is less to average and the flow straightens.
+Optimal pairs never collide: <x_0^i - x_0^j, x_1^i - x_1^j> ≥ 0 (no swap lowers the cost), so two points
+moving along their lines are never at the same place at the same time; there is less to average and
+the flow straightens.
 We use σ = 0 (straight lines, as in the flow-matching chapter); Tong et al. add a little noise σ.
 Between Gaussians N(0, I) -> N(m, s² I) the population OT coupling is the map x_0 ↦ m + s x_0
 (Brenier), whose lines are the flow's own paths: ``ot_gaussian_velocity``.
