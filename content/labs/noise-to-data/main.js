@@ -156,10 +156,11 @@ function loop(ts) {
 function play() {
   if (!run) return;
   if (run.progress >= 1) { run.progress = 0; run.flowEnergy = null; } // replay (frames are kept)
-  playing = true;
   probe.animating = true;
-  lastTs = null;
   playBtn.textContent = 'Pause';
+  if (playing) return; // the running loop picks up the new run: never two loops at once
+  playing = true;
+  lastTs = null;
   requestAnimationFrame(loop);
 }
 
