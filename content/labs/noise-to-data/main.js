@@ -12,7 +12,7 @@ import {
 
 const STEPS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200];
 const DURATION_MS = 2500; // a run plays in this time, however many steps it has (if the maths keeps up)
-const BUDGET_MS = 6; // network work per animation frame, so the page keeps its frame rate
+const BUDGET_MS = 5; // network work per animation frame, so the page keeps its frame rate
 const CHUNK = 50; // particles per piece of work (a fraction of a millisecond)
 const TRAILS = 30; // particles whose path is drawn
 const BOX = 3; // the view is [-BOX, BOX]^2: noise and every target fit
@@ -141,6 +141,7 @@ function loop(ts) {
   const S = steps();
   // playback never runs ahead of what both samplers have computed
   const ready = Math.min(run.flowFrames.length - 1, run.ddpmFrames.length - 1) / S;
+  run.waiting = run.progress + dt / DURATION_MS > ready; // the samplers are behind the playback
   run.progress = Math.min(ready, run.progress + dt / DURATION_MS);
   if (run.progress >= 1 && run.flow.done && run.ddpm.done) {
     run.progress = 1;
@@ -253,6 +254,8 @@ function draw() {
       + `<br>Flow straightness <strong>${fmt(run.flowStraightness, 3)}</strong> (0 = straight paths at constant speed)`;
   } else if (!playing && run.progress === 0) {
     text += ' · press Play';
+  } else if (playing && run.waiting) {
+    text += ' · computing …';
   }
   const off = [a.outside && `${a.outside} flow`, b.outside && `${b.outside} DDPM`].filter(Boolean);
   if (off.length) text += ` · outside the view: ${off.join(', ')} particles`;
