@@ -37,7 +37,7 @@ const tauS = slider({ label: 'Attention temperature τ', min: 0.05, max: 20, ste
 const sweepBtn = button('Sweep τ', () => (sweeping ? stopSweep() : startSweep()));
 const examples = ['hello', 'abc123', 'racecar', 'transformer', 'aaab'].map((s) => button(s, () => { input.value = s; run(); }));
 const outBox = el('div', { class: 'lab-panel', style: 'font-family:monospace;font-size:1.05rem;padding:.5rem .7rem' });
-const grid = el('div', { class: 'lab-row' });
+const grid = el('div', { class: 'lab-stack' });
 const status = el('div', { class: 'lab-status lab-readout', 'aria-live': 'polite' });
 const note = el('div', { class: 'lab-note', role: 'status', text: notes.join('; ') });
 
@@ -52,17 +52,19 @@ let panels = [];
 function buildPanels() {
   const { n_layer: L, n_head: H } = model.config;
   const w = mountWidth(mount);
-  // heads side by side on a laptop; on a phone one head per row, at the column's width
+  // one row per layer with its heads side by side on a laptop; on a phone one head per row
   const side = w < NARROW ? Math.min(320, panelWidth(w, 1)) : Math.max(150, Math.min(300, Math.floor((w - 30) / H) - 20));
   panels = [];
   const rows = [];
   for (let l = 0; l < L; l++) {
+    const heads = [];
     for (let h = 0; h < H; h++) {
       const c = makeCanvas(side, side, `Attention of layer ${l + 1}, head ${h + 1}: rows are query positions, columns are key positions`);
       c.canvas.addEventListener('pointermove', (e) => hover(l, h, c, e));
       panels.push({ l, h, c });
-      rows.push(el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: `Layer ${l + 1} · head ${h + 1}` }), c.canvas]));
+      heads.push(el('div', { class: 'lab-panel' }, [el('p', { class: 'lab-caption', text: `Layer ${l + 1} · head ${h + 1}` }), c.canvas]));
     }
+    rows.push(el('div', { class: 'lab-row', role: 'group', 'aria-label': `Layer ${l + 1}` }, heads));
   }
   grid.replaceChildren(...rows);
 }

@@ -10,6 +10,7 @@ import { ACTIVATIONS, evalLoss, forward, initMlp, lossAndGradients, makeDataset,
 
 const DOMAIN = 1.3; // the plane shown is [-DOMAIN, DOMAIN]^2
 const GRID = 40; // decision-boundary resolution (GRID x GRID forward passes per frame)
+const THUMB = 64; // side of a neuron's thumbnail in CSS pixels (its GRID x GRID activations, scaled up)
 const MAX_POINTS = 600; // custom points beyond this are refused (the note says so)
 const N_POINTS = 200;
 
@@ -219,10 +220,10 @@ function renderNeuronPanels() {
   thumbs = [];
   const cells = [];
   sizes().slice(1, -1).forEach((width, l) => {
-    const col = el('div', { style: 'display:grid;gap:.25rem;justify-items:center;min-width:3.6rem' }, // 'layer 1' on one line
+    const col = el('div', { style: 'display:grid;gap:.25rem;justify-items:center;min-width:4.2rem' }, // 'layer 1' on one line
       [el('span', { class: 'lab-caption', text: `layer ${l + 1}` })]);
     for (let u = 0; u < width; u++) {
-      const c = makeCanvas(40, 40, `Layer ${l + 1}, neuron ${u + 1}: its activation over the plane`);
+      const c = makeCanvas(THUMB, THUMB, `Layer ${l + 1}, neuron ${u + 1}: its activation over the plane`);
       thumbs.push({ l, u, c });
       col.append(c.canvas);
     }

@@ -16,6 +16,7 @@ const CSS = `
 .lab button.primary { background: var(--accent); color: var(--accent-fg, var(--bg)); border-color: var(--accent); }
 .lab button:disabled { opacity: .5; cursor: default; }
 .lab-row { display: flex; flex-wrap: wrap; gap: .8rem; align-items: flex-start; }
+.lab-stack { display: grid; gap: .8rem; }
 .lab-panel { border: 1px solid var(--border); border-radius: 10px; background: var(--bg); padding: .4rem; max-width: 100%; }
 .lab-panel h3, .lab-panel .lab-caption { margin: .1rem .2rem .3rem; font-size: .8rem; color: var(--muted); font-weight: 600; width: 0; min-width: calc(100% - .4rem); }
 .lab canvas { display: block; max-width: 100%; touch-action: none; }
