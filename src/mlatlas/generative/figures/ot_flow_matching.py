@@ -48,7 +48,7 @@ def crossing_counts() -> dict[str, int]:
 
 
 def minibatch_couplings():
-    """Straight lines from noise to data for random pairs (left) and the exact OT pairing (right)."""
+    """Straight lines from noise to data for random pairs (top) and the exact OT pairing (bottom)."""
     x0, x1, paired = minibatch()
     fig, axes = new_figure(2, 1, width=4.8, height=6.8, sharex=True, sharey=True)  # stacked for phones
     for ax, start, title in [
