@@ -81,6 +81,9 @@ def test_uniform_equal_size_is_an_assignment(solve):
     result = solve(a, b, cost)
     rows, cols = scipy.optimize.linear_sum_assignment(cost)
     np.testing.assert_allclose(result.cost, cost[rows, cols].mean(), rtol=TOL, atol=TOL)
+    # the solver's plan is a vertex: 25 cells with the marginals 1/25 make it a permutation matrix / 25
+    _assert_valid_plan(result.plan, a, b)
+    assert np.count_nonzero(result.plan) == 25
 
 
 def test_northwest_corner_is_a_feasible_spanning_tree():
