@@ -6,8 +6,9 @@ Minimise <P, C> over plans P ≥ 0 with row sums a and column sums b. An optimal
 basis of M + N - 1 cells forming a spanning tree (with zero-mass cells where the plan is
 degenerate); the simplex walks from tree to tree, each step lowering the cost or leaving it equal.
 
-Written as plain float64 loops over a spanning tree (no LP library). Pricing is vectorised;
-everything else is O(M + N) per pivot.
+``transportation_simplex`` is written as plain float64 loops over a spanning tree (no LP library):
+pricing is vectorised, everything else is O(M + N) per pivot. ``exact_transport`` runs the same method
+compiled (``network_simplex``: block pricing, strongly feasible tree).
 """
 
 from __future__ import annotations
