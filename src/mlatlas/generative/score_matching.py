@@ -99,7 +99,9 @@ def annealed_langevin(
     """Algorithm 1 of Song & Ermon: T Langevin steps at each σ_i, with step α_i = ε σ_i²/σ_L².
 
     ``sigmas`` (L,) must decrease; x (B, F) is the start (the paper draws it uniformly; we use
-    σ_1 · N(0, I)). The defaults T = 100, ε = 2·10⁻⁵ are the paper's (§5).
+    σ_1 · N(0, I)). The defaults T = 100, ε = 2·10⁻⁵ are the paper's (§5). The authors' code
+    (ermongroup/ncsn) steps x + η s + √(2η) z with η = 2·10⁻⁵ (σ_i/σ_L)², which is α_i = 2η:
+    twice the step of the paper's text and of ours.
     """
     if sigmas.ndim != 1 or sigmas.shape[0] < 1 or torch.any(sigmas[1:] >= sigmas[:-1]):
         raise ValueError("sigmas must be a 1-D, strictly decreasing sequence σ_1 > ... > σ_L")
