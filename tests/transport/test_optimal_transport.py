@@ -186,3 +186,17 @@ def test_bad_input(solve, a, b, cost, message):
 def test_cost_helper_rejects_mismatched_dimensions():
     with pytest.raises(ValueError, match="features"):
         squared_euclidean_cost(np.zeros((3, 2)), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("weights", ["uniform", "steps"])
+def test_network_simplex_on_a_grid_full_of_ties(weights):
+    """Integer grids have many equal costs and the uniform case is an assignment: most pivots are
+    degenerate, which a strongly feasible tree must get through without cycling."""
+    grid = np.stack(np.meshgrid(np.arange(12), np.arange(12)), axis=-1).reshape(-1, 2).astype(float)
+    cost = squared_euclidean_cost(grid, grid[::-1] + np.array([3.0, 0.0]))  # (144, 144)
+    a = np.full(144, 1.0 / 144)
+    b = a if weights == "uniform" else np.repeat([1.0, 2.0, 3.0], 48) / 288.0
+    result = exact_transport(a, b, cost)
+    np.testing.assert_allclose(result.cost, ot.emd2(a, b, cost), rtol=TOL, atol=TOL)
+    _assert_valid_plan(result.plan, a, b, atol=1e-12)
+    assert np.count_nonzero(result.plan) <= 2 * 144 - 1
