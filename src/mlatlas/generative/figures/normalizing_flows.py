@@ -47,10 +47,12 @@ def flow_numbers() -> dict[str, float]:
 
 
 def density_and_grid():
-    """Left: the tiny RealNVP's density p(x) with its samples. Right: the lines of a square grid in
+    """Top: the tiny RealNVP's density p(x) with its samples. Bottom: the lines of a square grid in
     z-space, pushed through f⁻¹ into data space."""
     data, model = tiny_flow("realnvp")
-    fig, axes = new_figure(1, 2, width=8.0, height=4.0, sharex=True, sharey=True)
+    fig, axes = new_figure(
+        2, 1, width=4.6, height=8.6, sharex=True, sharey=True
+    )  # stacked: legible on a phone
     lim, n = 3.0, 160
     c = torch.linspace(-lim, lim, n)
     xx, yy = torch.meshgrid(c, c, indexing="xy")
