@@ -1,6 +1,8 @@
 """Decision Transformer: the model vs transformers' DecisionTransformerModel (weights loaded both ways),
 causality, returns to go, and a tiny trained model reaching the returns it is asked for."""
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -18,6 +20,7 @@ from mlatlas.architectures.decision_transformer import (
     returns_to_go,
     small_run,
     train,
+    train_and_ask,
 )
 from mlatlas.architectures.figures import decision_transformer as figures
 from mlatlas.verification import verifies
@@ -61,8 +64,8 @@ def ours_config(activation: str, action_tanh: bool) -> DecisionTransformerConfig
 
 def hf_to_ours(state: dict) -> dict:
     """Rename transformers' keys to ours. Its GPT-2 encoder adds wpe[0] to every token (it is called
-    with position_ids = 0; the paper's code has no position table): fold that constant into embed_ln's
-    bias, which it follows directly."""
+    with position_ids = 0; the paper's Gym code removes the position table): fold that constant into
+    embed_ln's bias, which it follows directly."""
     out = {k: v for k, v in state.items() if not k.startswith("encoder.")}
     out.update(
         {
@@ -221,6 +224,21 @@ def test_trained_model_reaches_the_asked_return():
     np.testing.assert_allclose(achieved[reachable], np.array(run.asked)[reachable], atol=MARGIN)
     assert run.asked[-1] == 24.0 and 17.0 <= achieved[-1] <= 19.0  # out of reach: levels off near max
     assert np.mean(run.losses[-30:]) < 0.8 * np.mean(run.losses[:10])  # it learned something
+
+
+def test_page_setup_numbers():
+    """The setup the page states: 20 steps, climb 0.25, best return 18.5; two layers of width 32, K = 10,
+    150 steps of 32 windows on 500 episodes, 8 per ask; the demo trains 1,000 steps on 2,000 episodes."""
+    task = AltitudeTask()
+    assert (task.horizon, task.climb, task.max_return()) == (20, 0.25, 18.5)
+    run = small_run()
+    cfg = run.model.cfg
+    assert (cfg.n_layer, cfg.n_embd, cfg.context) == (2, 32, 10)
+    assert len(run.losses) == 150 and len(run.data_returns) == 500
+    assert all(len(r.returns) == 8 for r in run.rollouts) and len(run.asked) == 7
+    defaults = inspect.signature(train_and_ask).parameters
+    assert (defaults["steps"].default, defaults["episodes"].default) == (1000, 2000)
+    assert "batch_size=32" in inspect.getsource(small_run.__wrapped__)
 
 
 def test_figures_draw():

@@ -9,10 +9,11 @@ Trained by regression on logged trajectories (no value function, no policy gradi
 asks for a return by choosing Rhat_1 and subtracts each reward as it arrives.
 
 The backbone is the Transformers book's GPT ``Block`` (pre-LN, causal) with the MLP's activation set to
-ReLU, as in the paper's code and transformers' ``DecisionTransformerModel`` (whose defaults we follow);
-there is no token table and no position table: each step's timestep embedding is added to its three
-tokens instead. The toy environment, ``AltitudeTask``, is written here: its return is whatever
-altitude the agent chooses to fly at, so several returns are reachable and the asked one can be checked.
+ReLU, as in the paper's Gym code (its Atari code uses GELU) and transformers' ``DecisionTransformerModel``
+(whose defaults we follow); there is no token table and no position table: each step's timestep embedding
+is added to its three tokens instead. The toy environment, ``AltitudeTask``, is written here: its return is
+whatever altitude the agent chooses to fly at, so several returns are reachable and the asked one can be
+checked.
 Shapes: B batch, T steps in the context (3T tokens), C width, S state size, A action size.
 """
 
@@ -39,7 +40,7 @@ class DecisionTransformerConfig:
     max_ep_len: int = 64  # rows of the timestep table: episodes may last this many steps
     context: int = 10  # K, the steps the model sees (3K tokens)
     action_tanh: bool = True  # squash actions into [-1, 1] (continuous control)
-    activation: str = "relu"  # the MLP's nonlinearity: "relu" (paper's code) or "gelu" (GPT-2's tanh GELU)
+    activation: str = "relu"  # the MLP's nonlinearity: "relu" (paper's Gym code) or "gelu" (GPT-2's tanh)
     dropout: float = 0.0
     layer_norm_eps: float = 1e-5
 
