@@ -345,6 +345,7 @@ class _Layout:
             "title": title,
             "description": description or self.site.config.description,
             "has_math": has_math,
+            "has_code": False,  # highlighted code needs pygments.css; only pages with code load it
         }
 
     def by_order(self, kind: str) -> list[Page]:
@@ -415,6 +416,7 @@ def _page_html(layout: _Layout, page: Page, body: Body) -> str:
     verified = _verified_rows(layout.by_page.get(page.id, []), layout.repo_root, layout.note_math)
     note_has_math = any("katex" in str(v["rest"]) for v in verified)
     ctx = layout.common(page.url, page.title, page.summary, body.has_math or note_has_math)
+    ctx["has_code"] = '<pre class="code"' in body.html
     if page.kind == "collection":
         chapters = layout.series_of[page.id]
         return layout.env.get_template("collection.html").render(
