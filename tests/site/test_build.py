@@ -337,7 +337,10 @@ def test_dense_figures_are_thinned_without_changing_what_is_drawn():
     ys = 100 + np.cumsum(rng.standard_normal(xs.size))
     d = "M " + " \nL ".join(f"{x:.6f} {y:.6f}" for x, y in zip(xs, ys, strict=True))
     thin = thin_path(d)
-    pts = np.array([[float(v) for v in seg.split()] for seg in thin[1:].split("L")])
+    start, moves = thin[1:].split("l")
+    nums = [float(v) for v in re.findall(r"-?(?:\d+\.?\d*|\.\d+)", moves)]
+    steps = np.array([[float(v) for v in start.split()]] + list(zip(nums[0::2], nums[1::2], strict=True)))
+    pts = np.cumsum(steps, axis=0)  # relative moves back to absolute points
     assert len(thin) < len(d) / 8
     # every 0.5-unit column keeps its lowest and highest point (to 0.1), and the ends are kept
     cols = (xs // 0.5).astype(int)
@@ -347,13 +350,25 @@ def test_dense_figures_are_thinned_without_changing_what_is_drawn():
         # the widened window may include a neighbour's points: the column's extremes are within it
         assert kept[:, 1].min() <= ys[sel].min() + 0.051
         assert kept[:, 1].max() >= ys[sel].max() - 0.051
-    assert tuple(pts[0]) == (10.0, round(ys[0], 1)) and tuple(pts[-1]) == (410.0, round(ys[-1], 1))
+    assert tuple(pts[0]) == (10.0, round(ys[0], 1))
+    np.testing.assert_allclose(pts[-1], (410.0, round(ys[-1], 1)), atol=1e-9)  # no drift along the line
+    assert thin_path("M 1 2 L 1.55 2.04 L 1.55 2.04 L 3 0.5 L -1 -1") == "M1 2l.6 0 1.4-1.5-4-1.5"
+    assert thin_path("M 10 10 L 10 10") == "M10 10l0 0"  # a dot keeps its cap
     uses = "".join(
         f'\n <use xlink:href="#m1" x="{i}.123456" y="2.654321" style="fill: #123456"/>' for i in range(20)
     )
     svg = compact_svg(f"<svg>{uses}</svg>")
     assert svg.count('style="fill: #123456"') == 1 and '<use xlink:href="#m1" x="3.1" y="2.7"/>' in svg
     assert compact_svg(svg) == svg  # once only
+    raw = (
+        '<svg>\n <g id="text_1">\n  <!-- $W_t$ -->\n  <text x="52.812363" y="9.195073" '
+        'transform="rotate(-0 52.812363 9.195073)">0.0</text>\n </g>\n'
+        ' <clipPath id="p1"><rect x="3.00024" width="411.101392"/></clipPath>\n</svg>'
+    )
+    assert compact_svg(raw).endswith(
+        '<svg><g><text x="52.8" y="9.2">0.0</text></g>'
+        '<clipPath id="p1"><rect x="3" width="411.1"/></clipPath></svg>'
+    )  # bookkeeping gone, referenced ids kept, positions to 0.1
 
 
 def test_embedded_photographs_become_jpeg_and_flat_images_stay_png():
