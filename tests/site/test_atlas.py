@@ -52,6 +52,17 @@ def test_atlas_builds_with_zero_warnings(atlas_build):
     assert result.files_changed == 0
 
 
+@pytest.mark.xdist_group("atlas")
+def test_no_page_is_over_300_kb(atlas_build):
+    """Issue 16's page-weight budget: figures are inline SVG, so a dense plot must be thinned."""
+    heavy = {
+        str(p.relative_to(atlas_build)): p.stat().st_size // 1000
+        for p in atlas_build.rglob("*.html")
+        if p.stat().st_size > 300_000
+    }
+    assert not heavy, f"pages over 300 KB: {heavy}"
+
+
 @pytest.mark.skipif(not TOPICS.exists(), reason="../shared/TOPICS.md is not beside the repository")
 def test_every_in_scope_topic_has_a_page():
     site, problems = load_site(CONTENT)
