@@ -22,6 +22,13 @@ def broken():
     raise RuntimeError("the data file is missing")
 
 
+def dies():
+    """A figure whose worker process dies (as a crash in native code would)."""
+    import os
+
+    os._exit(3)
+
+
 def numbers():
     """A value function: several numbers computed at once, picked by key on the page."""
     import math

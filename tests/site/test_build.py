@@ -186,6 +186,17 @@ def test_an_edit_reuses_the_last_layout_and_gives_what_a_fresh_build_gives(good_
     assert "Renamed" in (tmp_path / "served/basics/index.html").read_text()
 
 
+def test_a_dying_figure_worker_names_its_figure_and_spares_the_rest(tmp_path):
+    from mlatlas.site.figures import render_all
+
+    targets = ["fixture_figures:line", "fixture_figures:dies", "fixture_figures:svg_text"]
+    figs, values = render_all(targets, ["fixture_figures:numbers"], tmp_path / "cache")
+    assert figs["fixture_figures:dies"][1].startswith("the worker process died")
+    for ok in ("fixture_figures:line", "fixture_figures:svg_text"):
+        assert figs[ok][1] is None and "<svg" in figs[ok][0]
+    assert values["fixture_figures:numbers"][1] is None  # same module, retried on its own
+
+
 def test_figure_cache_is_keyed_by_code(good_site, tmp_path):
     from mlatlas.site.figures import dependency_files, figure_key
 

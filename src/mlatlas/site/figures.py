@@ -145,6 +145,42 @@ def _plain(value, depth: int = 0):
     raise TypeError(f"cannot show a {type(value).__name__}")
 
 
+def _run_in_pool(groups: list[list[tuple[str, str]]], finish: Callable) -> list[tuple[str, str]]:
+    """Run each group of jobs in turn in one worker of a spawned pool, calling `finish(job, text,
+    error)` as results come; returns the jobs lost to a worker that died."""
+    cores = multiprocessing.cpu_count()
+    workers = max(1, min(len(groups), cores, 4))
+    lost: list[tuple[str, str]] = []
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(max(1, cores // workers),),
+    ) as pool:
+        futures = [(jobs, pool.submit(run_group, jobs)) for jobs in groups]
+        for jobs, fut in futures:
+            try:
+                outcomes = fut.result()
+            except BrokenProcessPool:
+                lost += jobs
+                continue
+            for job, (text, err) in zip(jobs, outcomes, strict=True):
+                finish(job, text, err)
+    return lost
+
+
+def _init_worker(threads: int) -> None:
+    """A worker's numerical libraries get `threads` threads, so that workers × threads = cores:
+    oversubscribed OpenMP threads spin while they wait and doubled the atlas's cold build."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def run_group(jobs: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    """Run in a worker: ("svg", target) figures and ("json", target) values, in order."""
+    return [draw(target) if kind == "svg" else compute(target) for kind, target in jobs]
+
+
 def compute(target: str) -> tuple[str, str | None]:
     """Run in a worker: a value function's result as JSON text, or ("", error text)."""
     try:
@@ -406,34 +442,30 @@ def render_all(
             results[(suffix, target)] = (text, None)
         else:
             todo[(suffix, target)] = key
-    # A pool whose worker dies (a crash in native code, the OOM killer) breaks every pending job: the
-    # jobs left are retried once in a fresh pool, one worker at a time, so one bad figure names itself.
-    for attempt in range(2):
-        if not todo:
-            break
-        workers = max(1, min(len(todo), multiprocessing.cpu_count(), 4)) if attempt == 0 else 1
-        ctx = multiprocessing.get_context("spawn")
-        broken: dict[tuple[str, str], str] = {}
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {job: pool.submit(draw if job[0] == "svg" else compute, job[1]) for job in todo}
-            for job, fut in futures.items():
-                try:
-                    text, err = fut.result()
-                except BrokenProcessPool:
-                    broken[job] = todo[job]
-                    results[job] = ("", "the worker process died (out of memory, or a crash in native code)")
-                    continue
-                if err is None and job[0] == "svg":
-                    text = compact_svg(text)
-                results[job] = (text, err)
-                if err is None and cache_dir is not None:
-                    cache_dir.mkdir(parents=True, exist_ok=True)
-                    tmp = cache_dir / f"{todo[job]}.{os.getpid()}.tmp"  # atomic: builds may share a cache
-                    tmp.write_text(text, encoding="utf-8")
-                    tmp.replace(cache_dir / f"{todo[job]}.{job[0]}")
-                if progress:
-                    progress(job[1])
-        todo = broken
+
+    # One task per module: a module's figures and values run in turn in one worker, so a model they
+    # share (trained once and cached in the module) is trained once. A worker that dies (a crash in
+    # native code, the OOM killer) breaks every pending task of its pool: the jobs left are retried
+    # each in a fresh process of its own, so one bad figure names itself and spares the rest.
+    def finish(job: tuple[str, str], text: str, err: str | None) -> None:
+        if err is None and job[0] == "svg":
+            text = compact_svg(text)
+        results[job] = (text, err)
+        if err is None and cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = cache_dir / f"{todo[job]}.{os.getpid()}.tmp"  # atomic: builds may share a cache
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(cache_dir / f"{todo[job]}.{job[0]}")
+        if progress:
+            progress(job[1])
+
+    by_module: dict[str, list[tuple[str, str]]] = {}
+    for job in todo:
+        by_module.setdefault(job[1].partition(":")[0], []).append(job)
+    broken = _run_in_pool(list(by_module.values()), finish)
+    for job in broken:
+        if _run_in_pool([[job]], finish):
+            results[job] = ("", "the worker process died (out of memory, or a crash in native code)")
     figs = {t: r for (suffix, t), r in results.items() if suffix == "svg"}
     values = {t: r for (suffix, t), r in results.items() if suffix == "json"}
     return figs, values
