@@ -62,15 +62,21 @@ def paths_before_and_after_reflow():
     x0 = torch.randn(N_PATHS, 2, generator=torch.Generator().manual_seed(5))
     fig, axes = new_figure(1, 2, width=8.0, height=4.0, sharex=True, sharey=True)
     for ax, model, title in [(axes[0], first, "flow matching"), (axes[1], second, "after one reflow")]:
-        path = euler(velocity_of(model), x0, 30, return_path=True)  # (31, N_PATHS, 2)
-        ax.scatter(data[:800, 0], data[:800, 1], s=2, color=PALETTE[7], alpha=0.35, linewidths=0)
-        for k in range(N_PATHS):
-            ax.plot(path[:, k, 0], path[:, k, 1], color=PALETTE[0], lw=0.8, alpha=0.7)
-        ax.scatter(path[0, :, 0], path[0, :, 1], s=10, color=PALETTE[1], label="noise $x_0$", zorder=3)
-        ax.scatter(path[-1, :, 0], path[-1, :, 1], s=10, color=PALETTE[2], label="sample $x_1$", zorder=3)
-        ax.set_title(title)
-        ax.set_aspect("equal")
-        ax.set_xlim(-3.2, 3.2)
-        ax.set_ylim(-3.2, 3.2)
+        draw_paths(ax, model, x0, data, title)
     axes[0].legend(loc="lower left", fontsize=9)
     return fig
+
+
+def draw_paths(ax, model, x0, data, title: str) -> None:
+    """One panel: the data in grey and the Euler paths (30 steps) of `model`'s flow from the noise
+    `x0`, with their start and end points (shared with the OT flow-matching chapter's figure)."""
+    path = euler(velocity_of(model), x0, 30, return_path=True)  # (31, N, 2)
+    ax.scatter(data[:800, 0], data[:800, 1], s=2, color=PALETTE[7], alpha=0.35, linewidths=0)
+    for k in range(x0.shape[0]):
+        ax.plot(path[:, k, 0], path[:, k, 1], color=PALETTE[0], lw=0.8, alpha=0.7)
+    ax.scatter(path[0, :, 0], path[0, :, 1], s=10, color=PALETTE[1], label="noise $x_0$", zorder=3)
+    ax.scatter(path[-1, :, 0], path[-1, :, 1], s=10, color=PALETTE[2], label="sample $x_1$", zorder=3)
+    ax.set_title(title)
+    ax.set_aspect("equal")
+    ax.set_xlim(-3.2, 3.2)
+    ax.set_ylim(-3.2, 3.2)

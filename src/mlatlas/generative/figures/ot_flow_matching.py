@@ -7,6 +7,7 @@ from functools import lru_cache
 import torch
 
 from mlatlas.generative.distances import quality
+from mlatlas.generative.figures.flow_matching import draw_paths
 from mlatlas.generative.flow_matching import euler, straightness, velocity_of
 from mlatlas.generative.ot_flow_matching import ot_pairs, train_ot_flow
 from mlatlas.generative.toy_data import two_moons
@@ -109,15 +110,6 @@ def learned_paths():
     x0 = torch.randn(N_PATHS, 2, generator=torch.Generator().manual_seed(5))
     fig, axes = new_figure(2, 1, width=4.8, height=9.0, sharex=True, sharey=True)  # stacked for phones
     for ax, coupling, title in [(axes[0], "independent", "independent CFM"), (axes[1], "ot", "OT-CFM")]:
-        path = euler(velocity_of(flows[coupling]), x0, 30, return_path=True)  # (31, N_PATHS, 2)
-        ax.scatter(data[:800, 0], data[:800, 1], s=2, color=PALETTE[7], alpha=0.35, linewidths=0)
-        for k in range(N_PATHS):
-            ax.plot(path[:, k, 0], path[:, k, 1], color=PALETTE[0], lw=0.8, alpha=0.7)
-        ax.scatter(path[0, :, 0], path[0, :, 1], s=10, color=PALETTE[1], label="noise $x_0$", zorder=3)
-        ax.scatter(path[-1, :, 0], path[-1, :, 1], s=10, color=PALETTE[2], label="sample $x_1$", zorder=3)
-        ax.set_title(title)
-        ax.set_aspect("equal")
-        ax.set_xlim(-3.2, 3.2)
-        ax.set_ylim(-3.2, 3.2)
+        draw_paths(ax, flows[coupling], x0, data, title)
     axes[0].legend(loc="lower left", fontsize=9)
     return fig
