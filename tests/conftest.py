@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 
 sys.path.insert(0, str(REPO / "tests" / "site"))  # fixture_figures for the engine's fixture sites
+sys.path.insert(0, str(REPO / "tests"))  # helpers shared by several test folders (hf_gpt2)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

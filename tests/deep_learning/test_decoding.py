@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from hf_gpt2 import copy_gpt_into_gpt2
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from mlatlas.deep_learning.decoding import (
@@ -19,29 +20,6 @@ from mlatlas.verification import verifies
 
 TOL_EXACT = 1e-12  # float64 sums of at most a few hundred products
 V = 23
-
-
-def _copy(ours: GPT, ref: GPT2LMHeadModel) -> None:
-    """GPT-2 stores linear maps as Conv1D (in, out) with q, k, v fused in c_attn (as in test_gpt.py)."""
-    t = ref.transformer
-    with torch.no_grad():
-        t.wte.weight.copy_(ours.wte.weight)
-        t.wpe.weight.copy_(ours.wpe.weight)
-        t.ln_f.weight.copy_(ours.ln_f.weight)
-        t.ln_f.bias.copy_(ours.ln_f.bias)
-        for b, h in zip(ours.blocks, t.h):
-            for mine, theirs in ((b.ln_1, h.ln_1), (b.ln_2, h.ln_2)):
-                theirs.weight.copy_(mine.weight)
-                theirs.bias.copy_(mine.bias)
-            a = b.attn
-            h.attn.c_attn.weight.copy_(torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]).T)
-            h.attn.c_attn.bias.copy_(torch.cat([a.q_proj.bias, a.k_proj.bias, a.v_proj.bias]))
-            h.attn.c_proj.weight.copy_(a.out_proj.weight.T)
-            h.attn.c_proj.bias.copy_(a.out_proj.bias)
-            h.mlp.c_fc.weight.copy_(b.mlp.c_fc.weight.T)
-            h.mlp.c_fc.bias.copy_(b.mlp.c_fc.bias)
-            h.mlp.c_proj.weight.copy_(b.mlp.c_proj.weight.T)
-            h.mlp.c_proj.bias.copy_(b.mlp.c_proj.bias)
 
 
 def _pair(seed=0, std=0.6):
@@ -65,8 +43,24 @@ def _pair(seed=0, std=0.6):
         layer_norm_epsilon=1e-5,
     )
     ref = GPT2LMHeadModel(cfg).double().eval()
-    _copy(ours, ref)
+    copy_gpt_into_gpt2(ours, ref)
     return ours.eval(), ref
+
+
+def _both_beams(ours, ref, prompt, eos, num_beams, lp):
+    """Our beam search and transformers' generate on the same prompt, 8 new tokens, early stopping."""
+    mine, _ = beam_search(ours, prompt, 8, num_beams, length_penalty=lp, eos_token_id=eos)
+    theirs = _hf(
+        ref,
+        prompt,
+        eos,
+        num_beams=num_beams,
+        do_sample=False,
+        length_penalty=lp,
+        early_stopping=True,
+        max_new_tokens=8,
+    )
+    return mine, theirs
 
 
 def _hf(ref, prompt, eos, **kw):
@@ -90,17 +84,7 @@ def test_beam_search_matches_transformers():
         eos = int(trial % 4 + 1)
         for num_beams in (2, 3):
             for lp in (0.5, 1.0, 2.0):
-                mine, _ = beam_search(ours, prompt, 8, num_beams, length_penalty=lp, eos_token_id=eos)
-                theirs = _hf(
-                    ref,
-                    prompt,
-                    eos,
-                    num_beams=num_beams,
-                    do_sample=False,
-                    length_penalty=lp,
-                    early_stopping=True,
-                    max_new_tokens=8,
-                )
+                mine, theirs = _both_beams(ours, ref, prompt, eos, num_beams, lp)
                 assert mine.tolist() == theirs.tolist(), (trial, num_beams, lp)
                 stopped_early += int(mine.shape[1] < 11)
     assert stopped_early > 0  # the eos path was exercised
@@ -110,17 +94,7 @@ def test_beam_search_matches_transformers():
         prompt = torch.tensor([prompt])
         for num_beams in (2, 3):
             for lp in (0.5, 1.0, 2.0):
-                mine, _ = beam_search(ours, prompt, 8, num_beams, length_penalty=lp, eos_token_id=eos)
-                theirs = _hf(
-                    ref,
-                    prompt,
-                    eos,
-                    num_beams=num_beams,
-                    do_sample=False,
-                    length_penalty=lp,
-                    early_stopping=True,
-                    max_new_tokens=8,
-                )
+                mine, theirs = _both_beams(ours, ref, prompt, eos, num_beams, lp)
                 assert mine.tolist() == theirs.tolist(), (prompt, num_beams, lp)
                 by_lp[eos, num_beams, lp] = mine.shape[1]
     assert by_lp[1, 2, 0.5] != by_lp[1, 2, 2.0]  # the penalty matters here: longer output with lp = 2
