@@ -197,6 +197,18 @@ def test_a_dying_figure_worker_names_its_figure_and_spares_the_rest(tmp_path):
     assert values["fixture_figures:numbers"][1] is None  # same module, retried on its own
 
 
+def test_jobs_of_modules_that_import_one_another_share_a_worker_longest_first():
+    from mlatlas.site.figures import job_groups
+
+    dt_figure = ("svg", "mlatlas.architectures.figures.decision_transformer:asked_vs_achieved")
+    dt_value = ("json", "mlatlas.architectures.decision_transformer:small_run_table")  # trains small_run
+    softmax = ("svg", "mlatlas.foundations.figures.softmax:temperature_sweep")
+    groups = job_groups([softmax, dt_figure, dt_value])
+    assert groups == [[dt_figure, dt_value], [softmax]]  # one training run; guessed longer first
+    measured = {f"svg:{softmax[1]}": 9.0, f"json:{dt_value[1]}": 1.0}
+    assert job_groups([softmax, dt_figure, dt_value], measured) == [[softmax], [dt_figure, dt_value]]
+
+
 def test_figure_cache_is_keyed_by_code(good_site, tmp_path):
     from mlatlas.site.figures import dependency_files, figure_key
 

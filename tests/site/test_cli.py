@@ -73,6 +73,29 @@ def test_new_site_then_chapter_lab_exploration_all_build(tmp_path):
     assert r.exit_code == 2 and "not empty" in r.output
 
 
+def test_an_authors_edit_to_their_own_code_redraws_its_figures_and_values(tmp_path):
+    """The figure cache is keyed by the code a figure reaches, the site's own packages included
+    (it once hashed only mlatlas modules, so an author's edit kept the stale number)."""
+    site = tmp_path / "notes"
+    assert runner.invoke(app, ["new", "site", str(site)]).exit_code == 0
+    page = tmp_path / "out/basics/first-chapter/index.html"
+
+    def shown() -> str:
+        r = runner.invoke(app, ["build", str(site), "--out", str(tmp_path / "out")])
+        assert r.exit_code == 0, r.output
+        return page.read_text().split('title="computed by notes.figures:largest_weight">')[1][:5]
+
+    assert shown() == "0.659"
+    figures = site / "src/notes/figures.py"
+    figures.write_text(figures.read_text().replace("[2.0, 1.0, 0.1]", "[3.0, 1.0, 0.1]"))
+    assert shown() == "0.840"  # softmax([3, 1, 0.1])'s largest weight
+    softmax = site / "src/notes/softmax.py"  # a module the figures import
+    softmax.write_text(softmax.read_text() + "\n\ndef unused():\n    return None\n")
+    before = {p.name for p in (site / ".mlatlas-cache/figures").glob("*.json")}
+    assert shown() == "0.840"
+    assert {p.name for p in (site / ".mlatlas-cache/figures").glob("*.json")} - before  # recomputed
+
+
 def test_run_explains_unknown_pages_and_pages_without_demo():
     r = runner.invoke(app, ["run", "secnd", "--site", str(FIXTURES / "good")])
     assert r.exit_code == 2 and "did you mean `second`" in r.output

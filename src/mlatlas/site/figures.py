@@ -21,6 +21,8 @@ import math
 import multiprocessing
 import os
 import re
+import sysconfig
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -67,13 +69,32 @@ def _file_of(module: str) -> Path | None:
         return None
 
 
+_INSTALLED = {Path(sysconfig.get_paths()[k]).resolve() for k in ("stdlib", "purelib", "platlib")}
+
+
+@lru_cache(maxsize=1024)
+def _own_code(top: str) -> bool:
+    """Whether modules of the top-level package `top` are hashed into figure keys: mlatlas and an
+    author's own packages are; installed libraries and the standard library are not."""
+    if top == "mlatlas":
+        return True
+    path = _file_of(top)
+    if path is None:  # built in, frozen, compiled, or not found
+        return False
+    path = path.resolve()
+    return not any(part in ("site-packages", "dist-packages") for part in path.parts) and not any(
+        path.is_relative_to(p) for p in _INSTALLED
+    )
+
+
 def dependency_files(module: str) -> list[Path]:
-    """The module's file and every mlatlas module file it reaches by imports (not the site engine)."""
+    """The module's file and every file of our own code it reaches by imports: mlatlas (not the site
+    engine) and the site's own packages, so that an author's edit to a figure's code redraws it."""
     seen: dict[str, Path] = {}
     stack = [module]
     while stack:
         name = stack.pop()
-        if name in seen or not name.startswith("mlatlas") or name.startswith("mlatlas.site"):
+        if name in seen or name.startswith("mlatlas.site") or not _own_code(name.partition(".")[0]):
             continue
         path = _file_of(name)
         if path is None:
@@ -147,7 +168,7 @@ def _plain(value, depth: int = 0):
 
 def _run_in_pool(groups: list[list[tuple[str, str]]], finish: Callable) -> list[tuple[str, str]]:
     """Run each group of jobs in turn in one worker of a spawned pool, calling `finish(job, text,
-    error)` as results come; returns the jobs lost to a worker that died."""
+    error, seconds)` as results come; returns the jobs lost to a worker that died."""
     cores = multiprocessing.cpu_count()
     workers = max(1, min(len(groups), cores, 4))
     lost: list[tuple[str, str]] = []
@@ -164,8 +185,8 @@ def _run_in_pool(groups: list[list[tuple[str, str]]], finish: Callable) -> list[
             except BrokenProcessPool:
                 lost += jobs
                 continue
-            for job, (text, err) in zip(jobs, outcomes, strict=True):
-                finish(job, text, err)
+            for job, (text, err, seconds) in zip(jobs, outcomes, strict=True):
+                finish(job, text, err, seconds)
     return lost
 
 
@@ -176,9 +197,59 @@ def _init_worker(threads: int) -> None:
         os.environ[var] = str(threads)
 
 
-def run_group(jobs: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
-    """Run in a worker: ("svg", target) figures and ("json", target) values, in order."""
-    return [draw(target) if kind == "svg" else compute(target) for kind, target in jobs]
+def run_group(jobs: list[tuple[str, str]]) -> list[tuple[str, str | None, float]]:
+    """Run in a worker: ("svg", target) figures and ("json", target) values, in order; each result
+    comes with the seconds it took."""
+    out = []
+    for kind, target in jobs:
+        start = time.perf_counter()
+        text, err = draw(target) if kind == "svg" else compute(target)
+        out.append((text, err, time.perf_counter() - start))
+    return out
+
+
+# Guesses for jobs never timed: a value is usually an experiment (models trained over seeds), a
+# figure usually a drawing. Measured seconds replace them once a job has run with this cache.
+GUESS_SECONDS = {"svg": 0.5, "json": 2.0}
+
+
+def job_groups(
+    jobs: list[tuple[str, str]], seconds: dict[str, float] | None = None
+) -> list[list[tuple[str, str]]]:
+    """The jobs as tasks for the pool, longest first.
+
+    One task per module, and modules that import one another in one task: a model that a figure
+    module and a value module both use (trained once and cached in the module that defines it) is
+    then trained once. Longest first (by `seconds`, "kind:target" → time measured last build, else
+    GUESS_SECONDS), so that short drawings fill the end and no worker is left with a long tail."""
+    by_module: dict[str, list[tuple[str, str]]] = {}
+    for job in jobs:
+        by_module.setdefault(job[1].partition(":")[0], []).append(job)
+    parent = {m: m for m in by_module}
+
+    def root(m: str) -> str:
+        while parent[m] != m:
+            m = parent[m]
+        return m
+
+    files = {m: _file_of(m) for m in by_module}
+    for a in by_module:
+        try:
+            reached = set(dependency_files(a))
+        except (OSError, SyntaxError):
+            continue
+        for b, path in files.items():
+            if b != a and path is not None and path in reached:
+                parent[root(a)] = root(b)
+    merged: dict[str, list[tuple[str, str]]] = {}
+    for m, group in by_module.items():
+        merged.setdefault(root(m), []).extend(group)
+    known = seconds or {}
+
+    def cost(group: list[tuple[str, str]]) -> float:
+        return sum(known.get(f"{k}:{t}", GUESS_SECONDS[k]) for k, t in group)
+
+    return sorted(merged.values(), key=cost, reverse=True)
 
 
 def compute(target: str) -> tuple[str, str | None]:
@@ -443,11 +514,23 @@ def render_all(
         else:
             todo[(suffix, target)] = key
 
-    # One task per module: a module's figures and values run in turn in one worker, so a model they
-    # share (trained once and cached in the module) is trained once. A worker that dies (a crash in
-    # native code, the OOM killer) breaks every pending task of its pool: the jobs left are retried
-    # each in a fresh process of its own, so one bad figure names itself and spares the rest.
-    def finish(job: tuple[str, str], text: str, err: str | None) -> None:
+    # Tasks as job_groups makes them (a module's jobs, and the modules it imports, in one worker;
+    # longest first). A worker that dies (a crash in native code, the OOM killer) breaks every
+    # pending task of its pool: the jobs left are retried each in a fresh process of its own, so one
+    # bad figure names itself and spares the rest. Each job's time is kept for the next build's order.
+    timings_file = cache_dir / "seconds.txt" if cache_dir else None  # lines "seconds kind:target"
+    seconds: dict[str, float] = {}
+    if timings_file is not None and timings_file.exists():
+        for line in timings_file.read_text(encoding="utf-8").splitlines():
+            took, _, job = line.partition(" ")
+            try:
+                seconds[job] = float(took)
+            except ValueError:  # a damaged line only loses its job's place in the order
+                continue
+
+    def finish(job: tuple[str, str], text: str, err: str | None, took: float | None = None) -> None:
+        if took is not None:
+            seconds[f"{job[0]}:{job[1]}"] = round(took, 3)
         if err is None and job[0] == "svg":
             text = compact_svg(text)
         results[job] = (text, err)
@@ -459,13 +542,16 @@ def render_all(
         if progress:
             progress(job[1])
 
-    by_module: dict[str, list[tuple[str, str]]] = {}
-    for job in todo:
-        by_module.setdefault(job[1].partition(":")[0], []).append(job)
-    broken = _run_in_pool(list(by_module.values()), finish)
-    for job in broken:
-        if _run_in_pool([[job]], finish):
-            results[job] = ("", "the worker process died (out of memory, or a crash in native code)")
+    if todo:
+        broken = _run_in_pool(job_groups(list(todo), seconds), finish)
+        for job in broken:
+            if _run_in_pool([[job]], finish):
+                results[job] = ("", "the worker process died (out of memory, or a crash in native code)")
+        if timings_file is not None:
+            timings_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = timings_file.with_name(f"seconds.{os.getpid()}.tmp")
+            tmp.write_text("".join(f"{v:g} {k}\n" for k, v in sorted(seconds.items())), encoding="utf-8")
+            tmp.replace(timings_file)
     figs = {t: r for (suffix, t), r in results.items() if suffix == "svg"}
     values = {t: r for (suffix, t), r in results.items() if suffix == "json"}
     return figs, values
