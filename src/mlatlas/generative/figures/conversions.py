@@ -16,9 +16,10 @@ from mlatlas.generative.conversions import (
     velocity_from_eps_model,
     vp_to_linear,
 )
-from mlatlas.generative.ddpm import eps_model_from_network, sample_ddim, sample_ddpm, train_ddpm
+from mlatlas.generative.ddpm import eps_model_from_network, sample_ddim, sample_ddpm
 from mlatlas.generative.distances import quality
-from mlatlas.generative.toy_data import eight_gaussians, two_moons
+from mlatlas.generative.figures.ddpm import tiny_model
+from mlatlas.generative.toy_data import eight_gaussians
 from mlatlas.plotting import PALETTE, new_figure
 
 T_SHOWN = 0.5  # the linear-path time of the top panel
@@ -29,13 +30,9 @@ N_PATHS = 25  # paths drawn in the bottom panel
 
 @lru_cache(maxsize=1)
 def tiny_run():
-    """A 64-wide DDPM ε-model trained 800 steps on two moons, sampled as a velocity field (Heun)."""
-    torch.manual_seed(0)  # network initialisation
-    g = torch.Generator().manual_seed(0)
-    data, held_out = two_moons(2000, g), two_moons(N_SHOWN, g)
-    model, schedule = train_ddpm(
-        data, steps=800, generator=torch.Generator().manual_seed(1), hidden=64, lr=1e-2, batch_size=512
-    )
+    """The DDPM chapter's tiny ε-model (64 wide, 800 steps on two moons), sampled as a velocity field
+    (Heun)."""
+    data, held_out, model, schedule, _ = tiny_model()
     t_start = float(linear_time(schedule.alpha_bar[-1].double()))
     times = torch.linspace(t_start, 1.0, HEUN_STEPS + 1, dtype=torch.float64)
     z = torch.randn(N_SHOWN, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)

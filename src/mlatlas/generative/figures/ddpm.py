@@ -16,14 +16,25 @@ N_SHOWN = 1000
 
 
 @lru_cache(maxsize=1)
-def tiny_run():
-    """Train a 64-wide DDPM on two moons for 800 steps; keep snapshots of one ancestral run."""
+def tiny_model():
+    """A 64-wide DDPM trained 800 steps on two moons: (data, held_out, model, schedule, g_state), with
+    g_state the data generator's state after drawing both sets. The connection chapter samples the
+    same model; its figures import this, so the build trains it once for both pages."""
     torch.manual_seed(0)  # network initialisation
     g = torch.Generator().manual_seed(0)
     data, held_out = two_moons(2000, g), two_moons(N_SHOWN, g)
     model, schedule = train_ddpm(
         data, steps=800, generator=torch.Generator().manual_seed(1), hidden=64, lr=1e-2, batch_size=512
     )
+    return data, held_out, model, schedule, g.get_state()
+
+
+@lru_cache(maxsize=1)
+def tiny_run():
+    """The tiny model's forward snapshots, one ancestral run's snapshots, and a 50-step DDIM sample."""
+    data, held_out, model, schedule, g_state = tiny_model()
+    g = torch.Generator()
+    g.set_state(g_state)
     eps_model = eps_model_from_network(model, schedule)
     x0 = data[:N_SHOWN]
     forward = {
