@@ -209,6 +209,19 @@ def test_jobs_of_modules_that_import_one_another_share_a_worker_longest_first():
     assert job_groups([softmax, dt_figure, dt_value], measured) == [[softmax], [dt_figure, dt_value]]
 
 
+def test_an_early_pool_starts_only_when_something_must_be_drawn_and_gives_the_same_results(tmp_path):
+    from mlatlas.site.figures import early_pool, render_all
+
+    targets, values = ["fixture_figures:line", "fixture_figures:svg_text"], ["fixture_figures:numbers"]
+    assert early_pool([], [], tmp_path / "cache") is None  # nothing to draw
+    pool = early_pool(targets, values, tmp_path / "cache")  # a first build: no cache yet
+    assert pool is not None
+    first = render_all(targets, values, tmp_path / "cache", pool=pool)
+    assert early_pool(targets, values, tmp_path / "cache") is None  # all three are cached now
+    assert render_all(targets, values, tmp_path / "other") == first  # drawn again without the early pool
+    assert all(err is None for results in first for _, err in results.values())
+
+
 def test_figure_cache_is_keyed_by_code(good_site, tmp_path):
     from mlatlas.site.figures import dependency_files, figure_key
 

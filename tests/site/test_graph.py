@@ -111,3 +111,15 @@ def test_topic_map_fallback_layout_without_elk():
     placed = _fallback(g)
     x = {k: v[0] for k, v in placed.positions.items()}
     assert x["a"] < x["b"] < x["d"] < x["e"] and x["b"] == x["c2"]
+
+
+def test_topic_map_laid_out_beside_the_pages_is_not_laid_out_again(tmp_path, monkeypatch):
+    from mlatlas.site import topicmap
+
+    site = site_of(DIAMOND)
+    monkeypatch.setattr(topicmap, "_LAID_OUT", {})
+    topicmap.prepare(site, None).join()  # what a build starts right after loading the site
+    runs = []
+    monkeypatch.setattr(topicmap, "_run_elk", lambda blob: runs.append(blob))
+    html = topicmap.atlas_map(site, "", None)
+    assert runs == [] and 'href="c/d/"' in html  # the home page's map used the layout made early

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import topicmap
 from .load import load_site
 from .markdown import Draft
 from .problems import BuildError, Problem
@@ -93,6 +94,7 @@ def build_site(
     if state is None:
         state = BuildState(drafts=_load_drafts(cache_dir))
     site, problems = load_site(site_dir, state.sources)
+    map_layout = None if check_only else topicmap.prepare(site, cache_dir)  # runs beside the pages
     declared, scan_problems = scan_tests(site.config.tests)
     problems += scan_problems
     problems += validate_site(site, declared)
@@ -115,6 +117,8 @@ def build_site(
         return BuildResult(len(site.pages), 0, time.perf_counter() - t0, warnings)
 
     say("writing")
+    if map_layout is not None:
+        map_layout.join()
     files = render_site(site, bodies, declared, cache_dir, memo=state.layout)
     media = {m for b in bodies.values() for m in b.media}
     changed = write_site(site, files, media, Path(out_dir or "_site"), cache_dir, search=search)

@@ -166,19 +166,54 @@ def _plain(value, depth: int = 0):
     raise TypeError(f"cannot show a {type(value).__name__}")
 
 
-def _run_in_pool(groups: list[list[tuple[str, str]]], finish: Callable) -> list[tuple[str, str]]:
-    """Run each group of jobs in turn in one worker of a spawned pool, calling `finish(job, text,
-    error, seconds)` as results come; returns the jobs lost to a worker that died."""
+def _new_pool(workers: int) -> ProcessPoolExecutor:
     cores = multiprocessing.cpu_count()
-    workers = max(1, min(len(groups), cores, 4))
-    lost: list[tuple[str, str]] = []
-    with ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
         initargs=(max(1, cores // workers),),
-    ) as pool:
-        futures = [(jobs, pool.submit(run_group, jobs)) for jobs in groups]
+    )
+
+
+def _workers_for(tasks: int) -> int:
+    return max(1, min(tasks, multiprocessing.cpu_count(), 4))
+
+
+def early_pool(
+    figure_targets: list[str], value_targets: list[str], cache_dir: Path | None
+) -> ProcessPoolExecutor | None:
+    """Worker processes started before the math is typeset and the cache keys are computed, when some
+    jobs must miss the cache (it holds fewer results than there are jobs, as on a first build): the
+    workers' start-up (Python, matplotlib) then overlaps the main process's own work. None when every
+    job may be cached. Pass the pool to `render_all`, which shuts it down."""
+    jobs = len(set(figure_targets)) + len(set(value_targets))
+    cached = 0
+    if cache_dir is not None and cache_dir.is_dir():
+        cached = sum(1 for p in cache_dir.iterdir() if p.suffix in (".svg", ".json"))
+    if jobs == 0 or cached >= jobs:
+        return None
+    modules = {t.partition(":")[0] for t in [*figure_targets, *value_targets]}
+    workers = _workers_for(len(modules))
+    pool = _new_pool(workers)
+    for _ in range(workers):  # spawn them now (a pool starts its processes on demand)
+        pool.submit(_ready)
+    return pool
+
+
+def _ready() -> None:
+    """A no-op task: submitting one per worker makes an early pool start its processes."""
+
+
+def _run_in_pool(
+    groups: list[list[tuple[str, str]]], finish: Callable, pool: ProcessPoolExecutor | None = None
+) -> list[tuple[str, str]]:
+    """Run each group of jobs in turn in one worker of a spawned pool (`pool`, or a new one), calling
+    `finish(job, text, error, seconds)` as results come; returns the jobs lost to a worker that died.
+    The pool is shut down on return."""
+    lost: list[tuple[str, str]] = []
+    with pool or _new_pool(_workers_for(len(groups))) as running:
+        futures = [(jobs, running.submit(run_group, jobs)) for jobs in groups]
         for jobs, fut in futures:
             try:
                 outcomes = fut.result()
@@ -192,9 +227,14 @@ def _run_in_pool(groups: list[list[tuple[str, str]]], finish: Callable) -> list[
 
 def _init_worker(threads: int) -> None:
     """A worker's numerical libraries get `threads` threads, so that workers × threads = cores:
-    oversubscribed OpenMP threads spin while they wait and doubled the atlas's cold build."""
+    oversubscribed OpenMP threads spin while they wait and doubled the atlas's cold build. Then it
+    imports matplotlib with the figure style, which nearly every job needs."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import mlatlas.plotting  # noqa: F401
 
 
 def run_group(jobs: list[tuple[str, str]]) -> list[tuple[str, str | None, float]]:
@@ -489,9 +529,11 @@ def render_all(
     value_targets: list[str],
     cache_dir: Path | None,
     progress: Callable[[str], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> tuple[dict[str, tuple[str, str | None]], dict[str, tuple[str, str | None]]]:
     """Figures (target → (svg, error)) and values (target → (json, error)), both cached by
-    `figure_key` (the hash of the code they depend on); misses run in one pool of worker processes."""
+    `figure_key` (the hash of the code they depend on); misses run in one pool of worker processes
+    (`pool`, from `early_pool`, if given; it is shut down before this returns)."""
     results: dict[tuple[str, str], tuple[str, str | None]] = {}
     todo: dict[tuple[str, str], str] = {}
     jobs = [("svg", t) for t in dict.fromkeys(figure_targets)]
@@ -542,8 +584,10 @@ def render_all(
         if progress:
             progress(job[1])
 
+    if not todo and pool is not None:
+        pool.shutdown(cancel_futures=True)
     if todo:
-        broken = _run_in_pool(job_groups(list(todo), seconds), finish)
+        broken = _run_in_pool(job_groups(list(todo), seconds), finish, pool)
         for job in broken:
             if _run_in_pool([[job]], finish):
                 results[job] = ("", "the worker process died (out of memory, or a crash in native code)")

@@ -103,15 +103,23 @@ def render_bodies(
     draft_cache.update(used)
     where = {p.id: display_path(p.path, root) for p in site.pages}
 
-    # Math: every formula of every page in one KaTeX run.
-    math_cache = MathCache(cache_dir / "math.json" if cache_dir else None)
-    all_formulas = [f for d in drafts.values() for f, _ in d.formulas]
-    rendered_math = render_formulas(all_formulas, math_cache)
-    math_cache.save()
-
-    # Figures and values: one worker pool (cached by the hash of the code they depend on).
+    # Figures and values: one worker pool (cached by the hash of the code they depend on), started
+    # now if some must be drawn, so that its start-up overlaps the math.
     targets = [t for d in drafts.values() for t, _, _ in d.figures]
     value_targets = [t for d in drafts.values() for t, _, _, _ in d.values]
+    figure_cache = cache_dir / "figures" if cache_dir else None
+    pool = figures_mod.early_pool(targets, value_targets, figure_cache)
+
+    # Math: every formula of every page in one KaTeX run.
+    try:
+        math_cache = MathCache(cache_dir / "math.json" if cache_dir else None)
+        all_formulas = [f for d in drafts.values() for f, _ in d.formulas]
+        rendered_math = render_formulas(all_formulas, math_cache)
+        math_cache.save()
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        raise
     done = [0]
 
     def fig_progress(target: str) -> None:
@@ -119,9 +127,7 @@ def render_bodies(
         if progress:
             progress(target, done[0], len(set(targets)) + len(set(value_targets)))
 
-    rendered_figs, computed = figures_mod.render_all(
-        targets, value_targets, cache_dir / "figures" if cache_dir else None, fig_progress
-    )
+    rendered_figs, computed = figures_mod.render_all(targets, value_targets, figure_cache, fig_progress, pool)
 
     bodies: dict[str, Body] = {}
     for page in site.pages:

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,14 +292,35 @@ def _fallback(g: Graph) -> Placed:
     return Placed(positions, routes, w, h)
 
 
+_LAID_OUT: dict[str, list[dict]] = {}  # ELK's output by input key, for the life of the process
+
+
+def prepare(site: Site, cache_dir: Path | None) -> threading.Thread:
+    """Start laying out the home page's topic map in a background thread (ELK in node takes about a
+    second on the atlas): the map depends only on the pages' titles and links, not on their bodies,
+    so it can run while the pages render. Join the thread before rendering the home page."""
+
+    def run() -> None:
+        try:
+            overview, details = build_graphs(site, "")
+            if details:
+                layout_graphs([overview] + [g for *_, g in details], cache_dir)
+        except Exception:  # noqa: BLE001 — a site with problems: the build itself reports them
+            return
+
+    thread = threading.Thread(target=run, name="topic-map-layout", daemon=True)
+    thread.start()
+    return thread
+
+
 def layout_graphs(graphs: list[Graph], cache_dir: Path | None) -> list[Placed]:
     """Every graph laid out by ELK in one node process (cached), or by the fallback."""
     inputs = [_elk_input(g) for g in graphs]
     blob = json.dumps(inputs, sort_keys=True)
     key = hashlib.sha1(f"{LAYOUT_VERSION}|{blob}".encode()).hexdigest()[:20]
     cached = cache_dir / f"layout-{key}.json" if cache_dir else None
-    result = None
-    if cached is not None and cached.exists():
+    result = _LAID_OUT.get(key)
+    if result is None and cached is not None and cached.exists():
         try:
             result = json.loads(cached.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -310,6 +332,10 @@ def layout_graphs(graphs: list[Graph], cache_dir: Path | None) -> list[Placed]:
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(result), encoding="utf-8")
             tmp.replace(cached)
+    if result is not None:
+        if len(_LAID_OUT) > 8:  # a long serve session: keep only recent layouts
+            _LAID_OUT.clear()
+        _LAID_OUT[key] = result
     placed = []
     for i, g in enumerate(graphs):
         out = result[i] if result is not None else None
