@@ -1,4 +1,5 @@
-"""Every figure function of the Architecture explainers draws a Figure without arguments."""
+"""Every figure function of the Architecture explainers draws a Figure without arguments (the
+Decision Transformer's two are drawn in test_decision_transformer.py, beside the run they plot)."""
 
 import importlib
 
