@@ -170,3 +170,29 @@ def test_left_to_right_model_emits_no_warnings():
         fit = baum_welch(x, params, n_iter=3)
     assert np.isfinite(post.log_likelihood) and np.isfinite(fit.log_likelihoods).all()
     assert list(np.flatnonzero(np.diff(path.states))) == [49, 99]  # two switches, in order
+
+
+def test_compiled_passes_equal_the_numpy_recursion():
+    """forward_pass / backward_pass (numba loops) against the row-at-a-time numpy recursion they
+    replaced, on a 3-state model with forbidden transitions and an unreachable state (-inf rows)."""
+    from mlatlas.stochastic.hmm import backward_pass, forward_pass
+
+    rng = np.random.default_rng(4)
+    A = np.array([[0.7, 0.3, 0.0], [0.0, 0.6, 0.4], [0.0, 0.5, 0.5]])  # only state 0 enters state 0
+    pi = np.array([0.0, 0.5, 0.5])  # so state 0 is never reached
+    with np.errstate(divide="ignore"):
+        log_A, log_pi = np.log(A), np.log(pi)
+    log_b = rng.normal(2.0, 3.0, (300, 3))  # (T, K)
+    T, K = log_b.shape
+    ref_alpha, ref_beta = np.empty((T, K)), np.zeros((T, K))
+    ref_alpha[0] = log_pi + log_b[0]
+    for t in range(1, T):
+        ref_alpha[t] = log_b[t] + np.logaddexp.reduce(ref_alpha[t - 1][:, None] + log_A, axis=0)
+    for t in range(T - 2, -1, -1):
+        ref_beta[t] = np.logaddexp.reduce(log_A + (log_b[t + 1] + ref_beta[t + 1])[None, :], axis=1)
+    log_alpha, log_beta = forward_pass(log_pi, log_A, log_b), backward_pass(log_A, log_b)
+    assert np.isneginf(log_alpha[:, 0]).all()  # an all -inf log-sum-exp gives -inf, not NaN
+    np.testing.assert_array_equal(np.isneginf(log_alpha), np.isneginf(ref_alpha))
+    finite = np.isfinite(ref_alpha)
+    np.testing.assert_allclose(log_alpha[finite], ref_alpha[finite], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(log_beta, ref_beta, rtol=1e-12, atol=1e-12)

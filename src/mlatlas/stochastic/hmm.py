@@ -8,8 +8,10 @@ Recognition", Proc. IEEE 77(2) (equation numbers below are Rabiner's).
 A hidden regime follows a Markov chain; each day's observation is Gaussian given the regime.
 Baum–Welch is EM for this model; Viterbi finds the single most probable regime path.
 
-Everything is kept as logarithms: a product of T = 2000 probabilities underflows float64 long before
-the end of the series, while a sum of their logs does not. Emissions have diagonal covariances.
+Everything is kept as logarithms: a product of T = 2000 emission densities leaves float64's range
+long before the end of the series (on the regime chapter's daily returns the densities are mostly
+above 1 and p(x) overflows; densities below 1 would underflow), while a sum of their logs does not.
+Emissions have diagonal covariances.
 
 The forward and backward recursions are written as plain loops over t and the states, compiled by
 numba: Baum–Welch runs them once per round, and as numpy calls on K-element rows they spent ~5 µs of
