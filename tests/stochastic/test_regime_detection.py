@@ -135,3 +135,17 @@ def test_live_versus_hindsight_numbers_of_the_notebook():
         [live["vol_0"], live["vol_1"], live["vol_2"]], [0.006, 0.012, 0.028], rtol=0.15
     )
     assert abs(live["stay_2"] - 0.96) > max(abs(live["stay_0"] - 0.99), abs(live["stay_1"] - 0.98))
+
+
+def test_drift_table_backs_the_notebook_s_lessons():
+    """The notebook's drift-only market: volatility features useless, the mean-based detectors at
+    about chance, Wasserstein k-means better, the 300-round HMM best, and the 100-round HMM not yet
+    escaped from the symmetric start (EM near a saddle point, so sensitive to tiny numerical changes)."""
+    from mlatlas.stochastic.regime_detection import drift_table
+
+    d = drift_table()
+    assert abs(d["kmeans_vol_ari"]) < 0.05
+    assert max(abs(d["kmeans_ari"]), abs(d["gmm_ari"])) < 0.1
+    assert d["wkmeans_ari"] > max(d["kmeans_ari"], d["gmm_ari"], d["kmeans_vol_ari"]) + 0.1
+    assert d["hmm_ari"] > d["wkmeans_ari"] + 0.1
+    assert d["hmm100_ari"] < 0.1
