@@ -94,7 +94,9 @@ def build_site(
     if state is None:
         state = BuildState(drafts=_load_drafts(cache_dir))
     site, problems = load_site(site_dir, state.sources)
-    map_layout = None if check_only else topicmap.prepare(site, cache_dir)  # runs beside the pages
+    # The topic map laid out beside the pages, on a process's first build (a long-running server's
+    # later builds reuse the last layout unless the site's structure changed: not worth a thread).
+    map_layout = None if check_only or state.layout else topicmap.prepare(site, cache_dir)
     declared, scan_problems = scan_tests(site.config.tests)
     problems += scan_problems
     problems += validate_site(site, declared)
