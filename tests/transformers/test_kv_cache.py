@@ -77,6 +77,25 @@ def test_cache_size_accounts_for_gqa():
     assert cache.nbytes() == 2 * 2 * 1 * 2 * 10 * 8 * 8
 
 
+def test_cache_size_of_a_7b_model_quoted_on_the_page():
+    """Llama-2-7B shape (32 layers, 32 KV heads of width 128, float16), built on the meta device:
+    0.5 MiB per token, 2 GiB for one 4096-token sequence, and about 7B parameters."""
+    cfg = DecoderConfig(
+        vocab_size=32000,
+        d_model=4096,
+        num_layers=32,
+        num_heads=32,
+        num_key_value_heads=32,
+        intermediate_size=11008,
+        max_positions=4096,
+    )
+    with torch.device("meta"):  # shapes only, no memory
+        model = ModernDecoder(cfg, dtype=torch.float16)
+    assert 6.5e9 < sum(p.numel() for p in model.parameters()) < 7.0e9
+    assert KVCache(model, batch=1, max_len=1).nbytes() == 2**19  # 0.5 MiB per token
+    assert KVCache(model, batch=1, max_len=4096).nbytes() == 2 * 2**30  # 2 GiB
+
+
 def test_errors():
     layer = LayerKVCache(1, 2, 3, 4)
     layer.update(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
