@@ -16,10 +16,16 @@ TOL64 = 1e-12
 )
 def test_slopes_from_the_paper():
     torch.testing.assert_close(
-        alibi_slopes(8), torch.tensor([2.0**-i for i in range(1, 9)], dtype=torch.float64)
+        alibi_slopes(8),
+        torch.tensor([2.0**-i for i in range(1, 9)], dtype=torch.float64),
+        rtol=TOL64,
+        atol=TOL64,
     )
     torch.testing.assert_close(
-        alibi_slopes(16), torch.tensor([2.0 ** (-i / 2) for i in range(1, 17)], dtype=torch.float64)
+        alibi_slopes(16),
+        torch.tensor([2.0 ** (-i / 2) for i in range(1, 17)], dtype=torch.float64),
+        rtol=TOL64,
+        atol=TOL64,
     )
 
 
@@ -39,7 +45,7 @@ def test_bias_by_hand():
     bias = alibi_bias(2, 3)  # slopes 1/16, 1/256
     expected0 = [[0.0, inf, inf], [-1 / 16, 0.0, inf], [-2 / 16, -1 / 16, 0.0]]
     assert bias[0].tolist() == expected0
-    assert bias[1, 2].tolist() == [-2 / 256, -1 / 256, 0.0]
+    assert bias[1].tolist() == [[0.0, inf, inf], [-1 / 256, 0.0, inf], [-2 / 256, -1 / 256, 0.0]]
     assert alibi_bias(1, 2, causal=False)[0].tolist() == [[0.0, -1 / 256], [-1 / 256, 0.0]]
 
 
@@ -53,6 +59,15 @@ def test_softmax_shift_invariance_makes_only_distance_matter():
     weights = F.softmax(torch.zeros(8, 6, 6, dtype=torch.float64) + bias, dim=-1)
     m = alibi_slopes(8)
     torch.testing.assert_close(weights[:, 5, 4] / weights[:, 5, 5], torch.exp(-m), rtol=TOL64, atol=TOL64)
+
+
+def test_factors_quoted_on_the_page():
+    """Head 1 of 8 (m = 1/2) leaves e^-5 ~ 0.007 of the weight ten keys back; head 8 (m = 1/256) still
+    leaves about 0.8 at sixty (the figure's fourth panel)."""
+    bias = alibi_bias(8, 61)
+    assert bias[0, 60, 50].item() == -5.0
+    assert abs(torch.exp(bias[0, 60, 50]).item() - 0.007) < 5e-4
+    assert abs(torch.exp(bias[7, 60, 0]).item() - 0.8) < 0.01
 
 
 def test_errors():

@@ -22,7 +22,8 @@ def alibi_slopes(num_heads: int, *, dtype: torch.dtype = torch.float64) -> Tenso
     """Per-head slopes m_h, shape (H,) (Press et al. 2022, sec. 3).
 
     For H a power of two: the geometric sequence starting at and with ratio 2^(-8/H) (for 8 heads
-    1/2, 1/4, ..., 1/256). Otherwise, the paper's recipe: the slopes of the largest power of two
+    1/2, 1/4, ..., 1/256). Otherwise (the paper trains only power-of-two head counts; this is the
+    workaround in the authors' code, which BLOOM also uses): the slopes of the largest power of two
     n < H, followed by every other slope of 2n heads, up to H slopes.
     """
     if num_heads <= 0:
