@@ -100,6 +100,19 @@ def test_spectral_bipartition_recovers_the_karate_split():
     assert abs(lambda_2 - expected) < 1e-8  # iterative solver: its own tolerance, not ours
 
 
+def test_the_numbers_the_page_quotes():
+    """The page: members 2 and 8 have friends in both camps (6 and 4, 2 and 3); lambda_3 is about twice
+    lambda_2 for L and L_sym; the largest eigenvalues are about 18 (L) and 1.71 (L_sym)."""
+    a, y = karate_a(), karate_club().y
+    for member, own, other in [(2, 6, 4), (8, 2, 3)]:
+        friends = y[a[member] > 0]
+        assert int((friends == y[member]).sum()) == own and int((friends != y[member]).sum()) == other
+    eig_l, eig_sym = torch.linalg.eigvalsh(laplacian(a)), torch.linalg.eigvalsh(normalized_laplacian(a))
+    for eig in (eig_l, eig_sym):
+        assert 1.8 < eig[2] / eig[1] < 2.3  # 1.94 for L, 2.17 for L_sym
+    assert abs(eig_l[-1].item() - 18.14) < 0.01 and abs(eig_sym[-1].item() - 1.715) < 0.001
+
+
 @st.composite
 def undirected_graphs(draw):
     n = draw(st.integers(1, 9))
