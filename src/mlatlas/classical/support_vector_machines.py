@@ -62,8 +62,9 @@ def select_working_set(G: np.ndarray, alpha: np.ndarray, y: np.ndarray, K: np.nd
     """The pair (i, j) of Fan et al. (2005), WSS 2 (second-order), and the gap m(a) - M(a).
 
     i maximises -y_t G_t over I_up (first order: the maximal violating pair's first index); j
-    minimises -b_it^2 / a_it over the t in I_low with -y_t G_t < -y_i G_i, the decrease of the
-    objective that the two-variable step on (i, t) achieves.
+    minimises -b_it^2 / a_it over the t in I_low with -y_t G_t < -y_i G_i, i.e. maximises
+    b_it^2 / (2 a_it), the decrease of the objective that the two-variable step on (i, t) achieves.
+    a_it <= 0 is replaced by TAU, as in their WSS 3 for kernels that are not PSD (and in LIBSVM).
     """
     minus_yG = -y * G  # -y_t grad_t
     up = ((y > 0) & (alpha < C)) | ((y < 0) & (alpha > 0))  # I_up: a_t can move so that y_t a_t grows
@@ -83,7 +84,8 @@ def select_working_set(G: np.ndarray, alpha: np.ndarray, y: np.ndarray, K: np.nd
 def smo_step(i: int, j: int, alpha: np.ndarray, y: np.ndarray, G: np.ndarray, K: np.ndarray, C: float):
     """Platt's (1998) analytic step on the pair (i, j): returns the new (alpha_i, alpha_j).
 
-    With E_t = f(x_t) - y_t = y_t G_t (the intercept cancels in E_i - E_j) and eta = K_ii + K_jj - 2 K_ij:
+    With E_t = f(x_t) - y_t = y_t G_t + b (b cancels in E_i - E_j, so y_t G_t stands in for E_t)
+    and eta = K_ii + K_jj - 2 K_ij:
         alpha_j' = alpha_j + y_j (E_i - E_j) / eta               (the unconstrained minimum on the line)
     clipped to [L, H], the segment where both stay in [0, C] on the line y_i a_i + y_j a_j = const, then
         alpha_i' = alpha_i + s (alpha_j - alpha_j'),  s = y_i y_j   (keeps y^T a = 0)
@@ -166,7 +168,7 @@ def _rho(G: np.ndarray, alpha: np.ndarray, y: np.ndarray, C: float) -> float:
     free = (alpha > 0) & (alpha < C)
     if free.any():
         return float(yG[free].mean())
-    # at a bound, KKT confines rho to [lb, ub]: y_t G_t <= rho where y_t a_t can only grow, >= where shrink
+    # at a bound, KKT confines rho to [lb, ub]: rho <= y_t G_t where y_t a_t can only grow, >= where shrink
     ub_set = ((alpha >= C) & (y < 0)) | ((alpha <= 0) & (y > 0))
     lb_set = ((alpha >= C) & (y > 0)) | ((alpha <= 0) & (y < 0))
     ub = yG[ub_set].min() if ub_set.any() else np.inf
