@@ -79,3 +79,19 @@ def test_bad_input_is_rejected():
         newton(np.ones((3, 2)), np.array([0, 1, 1]), l2=-1.0)
     with pytest.raises(ValueError, match="X must be"):
         softmax_regression(np.ones(3), np.array([0, 1, 1]))
+
+
+def test_newton_step_is_a_weighted_ridge_fit_of_the_working_response():
+    """The page's IRLS reading: one Newton step = weighted ridge least squares on z + S^-1 (y - p)."""
+    X, y = standardised(load_breast_cancer)
+    l2 = 2.0
+    one_step = newton(X, y, l2=l2, max_iter=1)  # from w = 0: z = 0, p = 1/2
+    Xa = np.hstack([np.ones((len(X), 1)), X])
+    p = np.full(len(y), 0.5)
+    s = p * (1 - p)
+    working = (y - p) / s  # z + S^-1 (y - p) with z = 0
+    ridge = l2 * np.eye(Xa.shape[1])
+    ridge[0, 0] = 0.0  # the intercept is unpenalised
+    w = np.linalg.solve(Xa.T @ (Xa * s[:, None]) + ridge, Xa.T @ (s * working))
+    np.testing.assert_allclose(one_step.intercept, w[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(one_step.coef, w[1:], rtol=0, atol=1e-10 * max(1.0, np.abs(w).max()))

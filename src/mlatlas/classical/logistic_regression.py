@@ -11,7 +11,7 @@ Objective, with x_i augmented by a leading 1 and the intercept unpenalised::
     L(w) = sum_i [ log(1 + e^{z_i}) - y_i z_i ] + (lambda / 2) ||w_{1:}||^2,   z_i = x_i^T w
     grad = X^T (p - y) + lambda w~            (w~: w with its intercept zeroed)
     H    = X^T S X + lambda I~,  S = diag(p_i (1 - p_i))           (ESL section 4.4.1)
-    w   <- w - H^-1 grad  =  argmin weighted least squares on z + S^-1 (y - p)   (IRLS)
+    w   <- w - H^-1 grad  =  argmin weighted ridge (lambda I~) least squares on z + S^-1 (y - p)   (IRLS)
 
 scikit-learn's LogisticRegression minimises the same objective with C = 1 / lambda.
 Shapes: N samples, F features (plus one for the intercept), K classes.
