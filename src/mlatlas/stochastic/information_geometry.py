@@ -7,7 +7,8 @@ natural gradient method", arXiv:1412.1193.
 
 The Fisher information F(theta) = E[score score^T] measures how much the distribution changes when
 the parameters move: it is the curvature of the KL divergence. Preconditioning the gradient by F^{-1}
-gives steepest descent measured in distribution space, a step that no reparametrisation can change.
+gives steepest descent measured in distribution space, a direction that no smooth reparametrisation
+changes (a finite step agrees across parametrisations to first order in the step size only).
 
 Parameters of N(mu, sigma^2) are a (2,) float64 tensor (distances and KL also broadcast over
 (..., 2)) in one of two parametrisations:
