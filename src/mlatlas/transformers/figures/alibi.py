@@ -14,7 +14,7 @@ def biases_per_head():
     fig, axes = new_figure(1, 4, width=9.0, height=2.6)
     for ax, h in zip(axes[:3], (0, 3, 7)):
         shown = torch.where(torch.isfinite(bias[h]), bias[h], torch.nan).numpy()
-        ax.imshow(shown, cmap="viridis")
+        ax.imshow(shown, cmap="viridis")  # own colour scale per panel: same pattern, slope in the title
         ax.set_title(f"head {h + 1}: m = 1/{int(round(1 / alibi_slopes(8)[h].item()))}")
         ax.set_xticks([])
         ax.set_yticks([])
