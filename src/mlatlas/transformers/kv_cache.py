@@ -122,7 +122,7 @@ def measure_speedup(
     """Wall-clock time of greedy generation with and without the cache, for each number of new tokens.
 
     Returns a JSON-ready dict; the best of ``repeats`` runs is kept. Timed on one thread: absolute
-    times vary with the machine, the ratio far less.
+    times vary with the machine and its load (we have not measured how much the ratio does).
     """
     config = config or DecoderConfig(
         vocab_size=256,
