@@ -140,6 +140,10 @@ def test_mean_field_on_a_correlated_gaussian_is_under_dispersed():
     np.testing.assert_allclose(q.var, [1 - RHO**2] * 2, rtol=TOL)
     np.testing.assert_allclose(kls[-1], -0.5 * math.log(1 - RHO**2), rtol=TOL)
     assert np.all(np.diff(kls) <= 1e-12)
+    # the page: 1 / Lambda_jj is the variance of z_j with the other coordinate held fixed, and q's spread
+    # (sd 0.44) is still wider than the ridge across the diagonal (sd sqrt(1 - rho) = 0.32)
+    np.testing.assert_allclose(q.var, [COV[0, 0] - COV[0, 1] ** 2 / COV[1, 1]] * 2, rtol=TOL)
+    assert np.all(q.var > np.linalg.eigvalsh(COV).min())
     precision = torch.tensor(np.linalg.inv(COV))
     mu = torch.tensor(MU)
 
