@@ -9,8 +9,9 @@ from mlatlas.verification import verifies
 
 # LIBSVM, inside SVC, caches the matrix Q in single precision (`typedef float Qfloat` in svm.cpp), so
 # its solution meets the KKT conditions only to ~1e-7 even with tol=1e-10 (measured with
-# scikit-learn 1.9.1: 1.8e-8 to 1.1e-7 on the cases below; ours: ~6e-11); ours is float64 throughout. Agreement is therefore checked to 1e-5, and our own
-# optimality, the KKT identities, to 1e-9.
+# scikit-learn 1.9.1: 1.8e-8 to 1.1e-7 on the cases below; ours: ~6e-11); ours is float64
+# throughout. Agreement is therefore checked to 1e-5, and our own optimality, the KKT identities,
+# to 1e-9.
 TOL_SVC = 1e-5
 TOL_KKT = 1e-9
 
