@@ -4,7 +4,8 @@ Papers: Ioffe, Szegedy (2015), "Batch Normalization: Accelerating Deep Network T
 Internal Covariate Shift", arXiv:1502.03167; Ba, Kiros, Hinton (2016), "Layer Normalization",
 arXiv:1607.06450; Wu, He (2018), "Group Normalization", arXiv:1803.08494.
 All three standardise activations to zero mean and unit variance over some set of entries, then
-apply a learned per-channel scale and shift; they differ only in *which* entries share statistics.
+apply a learned scale and shift (per channel; per entry of ``normalized_shape`` for LayerNorm); they
+differ only in *which* entries share statistics.
 
     x_hat = (x - mu) / sqrt(sigma^2 + eps),   y = gamma * x_hat + beta      (Ioffe & Szegedy, Alg. 1)
 
