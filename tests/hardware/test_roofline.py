@@ -75,3 +75,21 @@ def test_cached_bfloat16_roof_is_about_four_times_float32():
 
     peaks = load_cached().peak_flops
     assert round(peaks["bfloat16"] / peaks["float32"]) == 4
+
+
+def test_cached_kernels_sit_where_the_page_says():
+    """The page: vector add, softmax and layer norm left of the ridge, matmuls and attention right of
+    it; the 256 matmul touches the flat roof, the 1024 matmul and attention reach about half of it."""
+    m = rl.load_cached()
+    ridge = rl.ridge_point(m.peak, m.stream_bandwidth)
+    share = {k.name: k.achieved / rl.attainable_flops(k.intensity, m.peak, m.stream_bandwidth) for k in m.kernels}
+    for k in m.kernels:
+        assert (k.intensity < ridge) == (k.name in ("vector add", "softmax", "layer norm")), k.name
+    assert share["matmul 256"] > 0.95  # 1.005: a hair above the roof (the caveat on the page)
+    assert 0.4 < share["matmul 1024"] < 0.6 and 0.4 < share["attention T=512"] < 0.6  # 0.525, 0.480
+
+
+def test_data_centre_gpu_ridges_from_the_datasheet():
+    """The page's H100 SXM ridge points: 67 TFLOP/s float32 and 989 dense bfloat16 over 3.35 TB/s."""
+    assert round(rl.ridge_point(67e12, 3.35e12)) == 20
+    assert round(rl.ridge_point(989e12, 3.35e12)) == 295
