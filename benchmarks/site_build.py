@@ -1,16 +1,23 @@
 """Site build speed: cold build, no-change rebuild and one-page-edit rebuild on generated chapters.
 
     .venv/bin/python benchmarks/site_build.py [--pages 100 500] [--no-math]
+    .venv/bin/python benchmarks/site_build.py --atlas [--runs 3]
 
 Prints seconds, ms per page and page weight (heaviest page, pages over 300 KB, the home page with
 its topic map laid out by ELK). Targets on a 2-core machine: 100 math-heavy pages cold ≤ 3 s
 (figures cached), ≤ 3 ms per page without math on a 500-page run, one edited page rebuilt ≤ 0.3 s.
 The reference point measured in the same run is markdown-it + Jinja2 alone on the same pages.
+
+--atlas builds the bundled atlas from scratch, as on a fresh clone: a copy of src/, content/ and
+tests/ without any cache (no figure, math or page cache, no compiled numba kernels), in a fresh process.
+Target: under a minute on the 2-core machine. Prints the wall time, the CPU time of the build and
+its workers, and the slowest figure and value jobs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import tempfile
@@ -145,12 +152,65 @@ def run(n: int, math: bool) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def atlas_cold(runs: int) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    skip = shutil.ignore_patterns("__pycache__", ".mlatlas-cache", "node_modules")
+    for i in range(runs):
+        tmp = Path(tempfile.mkdtemp(prefix="mlatlas-atlas-"))
+        try:
+            shutil.copytree(repo / "src", tmp / "src", ignore=skip)
+            shutil.copytree(repo / "content", tmp / "content", ignore=skip)
+            shutil.copytree(repo / "tests", tmp / "tests", ignore=skip)  # read for the badges, not run
+            katex = "src/mlatlas/site/katex/node_modules"
+            (tmp / katex).symlink_to(repo / katex)
+            code = (
+                "import sys; from pathlib import Path; from mlatlas.site.build import build_site\n"
+                "if __name__ == '__main__':\n"
+                "    r = build_site(Path('content'), Path('out'), cache_dir=Path('cache'))\n"
+                "    print(r.pages)"
+            )
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=tmp,
+                env={**os.environ, "PYTHONPATH": str(tmp / "src")},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if out.returncode != 0:
+                raise SystemExit(f"the build failed:\n{out.stderr[-3000:]}")
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            timings = (tmp / "cache/figures/seconds.txt").read_text().splitlines()
+            jobs = [line.split(" ", 1) for line in timings]
+            jobs.sort(key=lambda j: -float(j[0]))
+            print(
+                f"atlas cold build {i + 1}/{runs}: {wall:5.1f} s wall, {cpu:5.1f} s CPU, "
+                f"{out.stdout.strip()} pages, {len(jobs)} figure and value jobs "
+                f"({sum(float(j[0]) for j in jobs):.1f} s in workers)"
+            )
+            print("  slowest: " + ", ".join(f"{j[1].split(':', 1)[1]} {float(j[0]):.1f} s" for j in jobs[:4]))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, nargs="*", default=None)
     ap.add_argument("--no-math", action="store_true")
+    ap.add_argument("--atlas", action="store_true", help="build the bundled atlas from scratch")
+    ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
-    if args.pages:
+    if args.atlas:
+        atlas_cold(args.runs)
+    elif args.pages:
         for n in args.pages:
             run(n, math=not args.no_math)
     else:
