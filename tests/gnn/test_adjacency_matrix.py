@@ -50,6 +50,14 @@ def test_karate_club_is_networkx_karate_club():
     np.testing.assert_array_equal(adjacency_matrix(ours.edge_index, 34).numpy(), expected)
     clubs = [0 if g.nodes[i]["club"] == "Mr. Hi" else 1 for i in range(34)]
     assert list(KARATE_CLUB) == clubs
+    # the numbers the adjacency-matrix page quotes: 78 friendships stored as 156 directed columns,
+    # no self-loops, degrees from 1 (member 11 only) to 17 (member 33)
+    a = adjacency_matrix(ours.edge_index, 34)
+    assert ours.edge_index.shape == (2, 156) and g.number_of_edges() == 78
+    assert int(a.sum()) == 156 and int(torch.diag(a).sum()) == 0
+    d = degree(ours.edge_index, 34)
+    assert (int(d.min()), int(d.max())) == (1, 17)
+    assert (d == 1).nonzero().flatten().tolist() == [11] and int(d.argmax()) == 33
 
 
 @verifies("adjacency-matrix", against="networkx", tol=TOL, note="karate club, float64")
@@ -61,6 +69,20 @@ def test_symmetric_normalisation_matches_networkx_laplacian():
     np.testing.assert_allclose(ours.numpy(), expected, rtol=TOL, atol=TOL)
 
 
+def test_node_with_empty_row_gets_a_zero_row_like_networkx():
+    # node 2 has no edges: without self-loops 1/sqrt(0) is treated as 0, as networkx's normalised
+    # Laplacian does (its row there is zero too)
+    g = nx.Graph()
+    g.add_nodes_from(range(3))
+    g.add_edge(0, 1)
+    laplacian = nx.normalized_laplacian_matrix(g, nodelist=range(3), weight=None).toarray()
+    a = torch.from_numpy(nx.to_numpy_array(g, nodelist=range(3), weight=None))
+    for kind in ("sym", "rw"):
+        ours = normalized_adjacency(a, kind=kind, self_loops=False)
+        assert torch.isfinite(ours).all() and (ours[2] == 0).all()
+    assert (laplacian[2] == 0).all()
+
+
 def test_normalisation_with_self_loops_and_random_walk_rows(graph):
     x, edge_index = graph
     n = x.shape[0]
@@ -70,6 +92,8 @@ def test_normalisation_with_self_loops_and_random_walk_rows(graph):
     d = a_tilde.sum(dim=1)
     expected = a_tilde / torch.sqrt(d[:, None] * d[None, :])
     torch.testing.assert_close(normalized_adjacency(a, "sym"), expected, rtol=TOL, atol=TOL)
+    eigenvalues = torch.linalg.eigvalsh(expected)  # the page: with self-loops they lie in (-1, 1]
+    assert eigenvalues.min() > -1 + 1e-6 and eigenvalues.max() < 1 + TOL
     rw = normalized_adjacency(a, "rw", self_loops=False)
     rows = rw.sum(dim=1)
     has_edges = a.sum(dim=1) > 0
