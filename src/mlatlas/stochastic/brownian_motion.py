@@ -6,7 +6,8 @@ to numerical simulation of stochastic differential equations", SIAM Review 43(3)
 A Brownian path is the limit of a random walk with steps ±sqrt(dt); its increments are independent
 N(0, dt), its squared increments add up to t, and that fact is the whole of Itô's correction term.
 
-Reproducibility contract (the browser lab replays these paths): every simulator draws randomness
+Reproducibility contract (handed the lab's generator ``mlatlas.labs.rng.LabRandom``, which is also
+written in JavaScript, these simulators replay the browser lab's paths): every simulator draws randomness
 with exactly ONE call ``rng.standard_normal((num_paths, num_steps))`` on the generator it is given
 (a numpy Generator, or any object with that method). The draws fill the array row by row, so draw
 number p * num_steps + k is the standard normal z[p, k] of path p at step k.
@@ -22,7 +23,7 @@ import numpy as np
 
 
 class NormalSource(Protocol):
-    """Anything with numpy's ``standard_normal(size)``: a numpy Generator or the lab's JS port."""
+    """Anything with numpy's ``standard_normal(size)``: a numpy Generator or the lab's ``LabRandom``."""
 
     def standard_normal(self, size: tuple[int, int]) -> np.ndarray: ...
 
