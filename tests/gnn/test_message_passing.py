@@ -158,7 +158,7 @@ def test_the_spreading_counts_the_caption_quotes():
     """Caption of the signal-spreading figure: the leaders have 16 and 17 friends (29 different
     people, 4 shared); after one round of mean aggregation with self-loops the shared friends
     receive +1 and -1 in equal parts and stay at 0, so 27 = 2 + 25 members carry a signal; after two
-    rounds all 34 do."""
+    rounds all 34 do, and the signs match the club each member joined for 32 of them."""
     from mlatlas.gnn.adjacency_matrix import add_self_loops
     from mlatlas.gnn.datasets import karate_club
     from mlatlas.gnn.message_passing import propagate
@@ -176,3 +176,5 @@ def test_the_spreading_counts_the_caption_quotes():
     assert int((after_one[:, 0] != 0).sum()) == 27
     assert after_one[sorted(friends[0] & friends[1]), 0].tolist() == [0.0] * 4  # +1 and -1 cancel
     assert int((after_two[:, 0] != 0).sum()) == 34
+    # "the colours already follow the split for 32 of the 34": the sign (positive = member 0's club)
+    assert int(((after_two[:, 0] < 0).long() == g.y).sum()) == 32
