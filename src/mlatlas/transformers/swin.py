@@ -4,7 +4,7 @@ Paper: Ze Liu, Yutong Lin, Yue Cao, Han Hu, Yixuan Wei, Zheng Zhang, Stephen Lin
 "Swin Transformer: Hierarchical Vision Transformer using Shifted Windows", arXiv:2103.14030.
 
 Self-attention over all H·W patches costs O((HW)^2); Swin restricts it to non-overlapping M×M windows
-(cost O(HW·M^2)) and, in alternate blocks, shifts the window grid by M/2 so information crosses window
+(cost O(HW·M^2)) and, in alternate blocks, shifts the window grid by ⌊M/2⌋ so information crosses window
 borders. The shift is done by a cyclic roll plus a mask, so every window still has exactly M^2 tokens.
 
 Shapes: B batch, H and W the patch grid (height, width), C channels, M window side, nW = (H/M)(W/M)
