@@ -75,7 +75,7 @@ def nested_cv(
 
 class BiasVariance(NamedTuple):
     degrees: np.ndarray  # (G,)
-    bias2: np.ndarray  # (G,) mean over test points of (E f_hat - f)^2
+    bias2: np.ndarray  # (G,) mean over test points of (E f_hat - f)^2, E f_hat the mean of D fits (+ ~Var/D)
     variance: np.ndarray  # (G,) mean over test points of Var f_hat
     error: np.ndarray  # (G,) mean over data sets and test points of (f_hat - f)^2
     test_mse: np.ndarray  # (G,) the same against fresh noisy targets: error + sigma^2 in expectation
