@@ -96,7 +96,8 @@ def test_plain_loop_updates_shrink_every_loop():
 
 
 def test_page_parameter_counts_at_width_256():
-    """The page's numbers: a block is about 12C² weights; 24 blocks at C = 256 is 19 M untied, 0.8 M looped."""
+    """The page's numbers: a block is about 12C² weights; 24 blocks at C = 256 are 19 M untied and
+    0.8 M looped."""
     per_block = block_parameters(256)
     assert abs(per_block / (12 * 256**2) - 1) < 0.01
     assert round(24 * per_block / 1e6) == 19
