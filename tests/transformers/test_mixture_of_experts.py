@@ -72,10 +72,11 @@ def test_balancing_loss_matches_mixtral():
 def test_balancing_loss_is_top_k_when_uniform_and_larger_when_collapsed():
     uniform = torch.zeros(64, 4, dtype=torch.float64)
     uniform[torch.arange(64), torch.arange(64) % 4] = 1e-3  # ties broken evenly
-    assert abs(load_balancing_loss(uniform, 1).item() - 1.0) < 1e-3
     collapsed = torch.zeros(64, 4, dtype=torch.float64)
     collapsed[:, 0] = 10.0
-    assert load_balancing_loss(collapsed, 1).item() > 3.5  # approaches E = 4
+    for k in (1, 2, 3):
+        assert abs(load_balancing_loss(uniform, k).item() - k) < 1e-3  # f counted per slot: sums to k
+        assert load_balancing_loss(collapsed, k).item() > 3.5  # approaches E = 4
 
 
 def test_moe_with_identical_experts_is_one_expert():
@@ -115,3 +116,21 @@ def test_errors():
         MoEConfig(8, 8, num_experts=4, top_k=5)
     with pytest.raises(ValueError, match="x must be"):
         SparseMoE(MoEConfig(8, 8))(torch.randn(2, 8))
+
+
+def test_figure_claims_expert_usage_with_and_without_balancing():
+    """The page's figure (120 steps, as drawn): without the balancing loss two experts get no slots
+    and two others take over half; with 0.05 x the loss every expert is near 1/8, and the task loss
+    is no worse."""
+    from mlatlas.transformers.mixture_of_experts import train_toy_router
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the figure draws it
+    try:
+        plain, balanced = (train_toy_router(coef, steps=120) for coef in (0.0, 0.05))
+    finally:
+        torch.set_num_threads(threads)
+    assert (plain.usage == 0).sum().item() == 2
+    assert plain.usage.topk(2).values.sum().item() > 0.5
+    assert (balanced.usage - 1 / 8).abs().max().item() < 0.03
+    assert balanced.losses[-1] <= plain.losses[-1]

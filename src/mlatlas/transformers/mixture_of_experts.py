@@ -57,8 +57,8 @@ def route_top_k(logits: Tensor, top_k: int) -> Routing:
 def load_balancing_loss(router_logits: Tensor, top_k: int) -> Tensor:
     """Switch Transformer auxiliary loss ``L = E * sum_e f_e * P_e`` (Fedus et al. 2021, eqs. 4-6).
 
-    f_e: fraction of the N*k routing slots that went to expert e, counted per slot as Mixtral does
-    (so the sum over e of f_e is k and a perfectly uniform router scores k); P_e: mean router
+    f_e: fraction of the N tokens that sent one of their k slots to expert e, as transformers' Mixtral
+    code counts it (so the sum over e of f_e is k and a perfectly uniform router scores k); P_e: mean router
     probability of expert e. f is not differentiable; the gradient flows through P and pushes
     probability away from over-used experts. router_logits (N, E) -> scalar.
     """
