@@ -56,3 +56,16 @@ def test_causal_attention_is_not_equivariant_even_without_positions():
 def test_errors():
     with pytest.raises(ValueError, match="permutation"):
         equivariance_error(MHA, torch.zeros(1, 3, 16, dtype=torch.float64), torch.tensor([0, 0, 1]))
+
+
+def test_figure_bars_match_the_alt_text():
+    # The alt text: "no positions" near 1e-16 (below the 1e-12 rounding line); every scheme, and the
+    # causal mask alone, near 0.1 to 1.
+    from mlatlas.transformers.figures.positional_encodings import equivariance_by_scheme
+
+    fig = equivariance_by_scheme()
+    ax = fig.axes[0]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    widths = dict(zip(names, (bar.get_width() for bar in ax.patches)))
+    assert widths.pop("no positions") < 1e-15
+    assert len(widths) == 5 and all(0.05 < w < 1.5 for w in widths.values()), widths
