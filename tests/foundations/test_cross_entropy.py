@@ -122,6 +122,7 @@ def test_label_smoothing_has_a_finite_optimum():
 def test_extreme_logits_stay_finite():
     z = torch.tensor([[1000.0, -1000.0, 0.0]], dtype=torch.float64)
     np.testing.assert_allclose(cross_entropy(z, torch.tensor([1])).item(), 2000.0, rtol=TOL)
+    assert cross_entropy(z, torch.tensor([1])).item() == 2000.0  # the page: "exactly 2000, not inf"
     torch.testing.assert_close(cross_entropy(z, torch.tensor([1])), F.cross_entropy(z, torch.tensor([1])))
 
 
