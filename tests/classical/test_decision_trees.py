@@ -118,6 +118,18 @@ def test_forest_averaging_reduces_test_error():
     assert np.mean((forest.predict(Xt) - yt) ** 2) < 0.75 * single
 
 
+def test_the_figures_tree_region():
+    """The alt text: the depth-3 tree's class-1 region is a strip through the circle, open at the bottom."""
+    from mlatlas.classical.figures.decision_trees import _fits
+
+    (_, _, tree), _, _ = _fits()
+    inside, below, above, right = [0.0, 0.0], [0.0, -3.0], [0.0, 2.0], [2.5, 0.0]
+    np.testing.assert_array_equal(tree.predict(np.array([inside, below, above, right])), [1, 1, 0, 0])
+    leaves = np.flatnonzero(np.array(tree.feature) == LEAF)
+    class1 = [i for i in leaves if np.argmax(tree.value[i]) == 1]
+    assert sorted(tree.n_node_samples[i] for i in class1) == [1, 126]  # the strip, and one tiny box
+
+
 def test_leaves_and_stopping():
     X, y, _ = data()
     tree = grow_tree(X, y, "gini")  # grown until pure: every training point is classified correctly
