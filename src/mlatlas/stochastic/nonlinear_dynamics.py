@@ -1,9 +1,11 @@
 """Nonlinear dynamics: the logistic map, its bifurcations and Lyapunov exponent, and the Lorenz system.
 
 Papers: R. M. May (1976), "Simple mathematical models with very complicated dynamics", Nature 261;
-E. N. Lorenz (1963), "Deterministic Nonperiodic Flow", J. Atmos. Sci. 20(2); G. Benettin,
-L. Galgani, A. Giorgilli, J.-M. Strelcyn (1980), "Lyapunov characteristic exponents for smooth
-dynamical systems", Meccanica 15.
+E. N. Lorenz (1963), "Deterministic Nonperiodic Flow", J. Atmos. Sci. 20(2); G. Benettin, L. Galgani,
+J.-M. Strelcyn (1976), "Kolmogorov entropy and numerical experiments", Phys. Rev. A 14 (the
+largest exponent by renormalised tangent vectors); G. Benettin, L. Galgani, A. Giorgilli,
+J.-M. Strelcyn (1980), "Lyapunov characteristic exponents for smooth dynamical systems...", Meccanica 15
+(all of them).
 
 A one-line map x -> r x (1 - x) goes from a fixed point to cycles of period 2, 4, 8, ... to chaos as
 r grows; the Lyapunov exponent (mean log stretch per step) is negative on the orderly side and
@@ -168,7 +170,7 @@ def lorenz_max_lyapunov(
     """The largest Lyapunov exponent by Benettin's method (≈ 0.906 for the classical parameters).
 
     Carry a tangent vector v with the trajectory, v' = J(y) v (the linearised flow), integrate both by
-    RK4, and renormalise v every step: lambda_1 = (1 / t) sum_steps ln |v| (Benettin et al. 1980).
+    RK4, and renormalise v every step: lambda_1 = (1 / t) sum_steps ln |v| (Benettin et al. 1976, 1980).
     """
     if t_total <= 0 or t_transient < 0:
         raise ValueError("t_total must be positive and t_transient non-negative")
