@@ -71,6 +71,7 @@ def test_cross_attention_padding_weights_and_grads_match_torch():
     expected.square().sum().backward()
     g_q, g_k, g_v = ref.in_proj_weight.grad.chunk(3)
     torch.testing.assert_close(ours.q_proj.weight.grad, g_q, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(ours.k_proj.weight.grad, g_k, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(ours.v_proj.weight.grad, g_v, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(ours.out_proj.weight.grad, ref.out_proj.weight.grad, rtol=1e-10, atol=1e-10)
 

@@ -23,7 +23,7 @@ from mlatlas.transformers.attention import attention_weights, scaled_dot_product
 class MultiHeadAttentionConfig:
     d_model: int  # C
     num_heads: int  # H; D = C / H
-    bias: bool = True  # biases on the four projections (the 2017 paper and nn.MultiheadAttention use them)
+    bias: bool = True  # biases on the 4 projections, as nn.MultiheadAttention (the 2017 eqs. have none)
     dropout: float = 0.0  # on the attention weights, in training mode only
 
     def __post_init__(self) -> None:
