@@ -9,7 +9,8 @@ from mlatlas.plotting import PALETTE, new_figure
 
 
 def gradient_through_time_figure():
-    """||d h_T / d x_t|| against T - t for an RNN, and an LSTM and a GRU with and without an open gate."""
+    """||u^T d h_T / d x_t|| (random unit u) against steps back, for an RNN, and an LSTM and a GRU with
+    and without an open gate."""
     fig, ax = new_figure(width=6.4, height=4.0)
     runs = [
         ("RNN", "rnn", 0.0, PALETTE[3], "-"),
