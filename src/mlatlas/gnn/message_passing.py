@@ -13,6 +13,9 @@ Round k of message passing (Gilmer et al. 2017, eqs. 1-2)::
 
     m_i = AGG_{j in N(i)} phi(x_i, x_j)        # message + aggregate
     x_i' = gamma(x_i, m_i)                     # update
+
+Gilmer et al.'s AGG is a sum (their message also sees the edge features e_ij, which we omit); we
+also allow a mean or a max, as later layers (GraphSAGE) do.
 """
 
 from __future__ import annotations
