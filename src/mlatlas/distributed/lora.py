@@ -104,7 +104,10 @@ RESULTS = Path(__file__).parent / "data" / "lora_finetune.json"
 
 
 def new_text(rng: np.random.Generator, num_lines: int = 4000) -> str:
-    """Sentences about nouns and verbs the pretraining corpus never used, one per line."""
+    """Sentences about nouns the pretraining corpus never used, one per line.
+
+    The verbs are new too, except "follows", which the pretraining corpus also uses.
+    """
 
     def phrase() -> str:
         adjective = f"{rng.choice(ADJECTIVES)} " if rng.random() < 0.6 else ""
