@@ -118,6 +118,9 @@ def test_the_pages_numbers():
     held_out, generated, japanese = curves.values()
     assert [round(v, 1) for v in held_out] == [1.0, 1.6, 1.9, 2.1, 2.2]  # page: 2.2 bytes per token at 1000
     assert round(generated[-1], 1) == 1.4  # page: 1.4 on the unfamiliar generated text
+    lines = make_corpus(np.random.default_rng(0), 300).splitlines(keepends=True)  # the figure's text
+    lookup_share = sum(len(line) for line in lines if "=" in line) / sum(len(line) for line in lines)
+    assert 0.45 < lookup_share < 0.55  # page: random letter lookups make up half its bytes
     assert japanese == [1.0] * 5  # page: no merge ever helps the Japanese line
     bpe = train_bpe(list(dataset_descriptions().values()), 400)
     first = encode(bpe, "東京")[0]
