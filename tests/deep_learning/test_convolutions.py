@@ -147,10 +147,21 @@ def test_max_pool_matches_torch_with_gradients(kernel, stride, padding, dilation
     torch.testing.assert_close(x1.grad, x2.grad, rtol=TOL, atol=TOL)
 
 
-@verifies("convolutions", against="torch.nn.functional.avg_pool2d", tol=TOL, note="float64, padding counted")
+@verifies(
+    "convolutions",
+    against="torch.nn.functional.avg_pool2d",
+    tol=TOL,
+    note="float64, padding counted; gradients",
+)
 def test_avg_pool_matches_torch():
     x = torch.randn(2, 3, 9, 8, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    torch.testing.assert_close(avg_pool2d(x, 3, 2, 1), F.avg_pool2d(x, 3, 2, 1), rtol=TOL, atol=TOL)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours, ref = avg_pool2d(x1, 3, 2, 1), F.avg_pool2d(x2, 3, 2, 1)
+    torch.testing.assert_close(ours, ref, rtol=TOL, atol=TOL)
+    g = torch.randn(ours.shape, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    (ours * g).sum().backward()
+    (ref * g).sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad, rtol=TOL, atol=TOL)  # summary: matched with gradients
 
 
 @settings(max_examples=60, deadline=None)
