@@ -96,6 +96,18 @@ def test_plug_in_mutual_information_is_biased_upwards_for_independent_labels():
     assert 0.01 < np.mean(estimates) < 0.04
 
 
+def test_plug_in_mutual_information_at_n_30_sits_about_0_02_bits_above_zero_at_flip_one_half():
+    # information-theory.md caption: at f = 1/2 (X and Y independent) the n = 30 estimates sit about
+    # 0.02 bits above the true 0; the bias formula gives (2 - 1)(2 - 1) / (2 * 30) nats = 0.024 bits
+    rng = np.random.default_rng(0)
+    estimates = []
+    for _ in range(40):
+        x = rng.integers(0, 2, 30)
+        y = np.where(rng.random(30) < 0.5, 1 - x, x)  # the figure's channel at flip 1/2
+        estimates.append(it.mutual_information_from_labels(x, y, base=2))
+    assert 0.01 < np.mean(estimates) < 0.035
+
+
 def test_plug_in_mutual_information_is_biased_down_for_a_copied_bit():
     # information-theory.md: near flip 0 the n = 30 estimates fall below the true 1 bit
     rng = np.random.default_rng(0)
