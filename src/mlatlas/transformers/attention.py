@@ -73,8 +73,8 @@ def attention_scores(
             "pass either is_causal=True or attn_mask, not both (fold the causal mask into attn_mask)"
         )
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    if q.dtype in (torch.float16, torch.bfloat16):  # half inputs: score in float32 (8-bit mantissas
-        q, k = q.float(), k.float()  # would shift large logits by whole units)
+    if q.dtype in (torch.float16, torch.bfloat16):  # half inputs: score in float32 (bfloat16's 8
+        q, k = q.float(), k.float()  # significant bits would round a logit of 200 to a whole unit)
     scores = (q @ k.transpose(-2, -1)) * scale  # (..., T_q, T_k)  S = Q K^T / sqrt(D)
     t_q, t_k = q.shape[-2], k.shape[-2]
     if is_causal:
@@ -104,8 +104,8 @@ def attention_weights(
 
     ``A_ij = e^{S_ij - m_i} / sum_j' e^{S_ij' - m_i}`` with ``m_i = max_j S_ij``: subtracting the row
     maximum changes nothing mathematically and keeps ``exp`` from overflowing. ``torch.softmax`` does
-    exactly that in one fused kernel (forward and backward), several times faster in training than
-    spelling out max, exp, sum and divide, so we call it (the Foundations softmax chapter writes it out).
+    exactly that in one fused kernel (forward and backward) instead of separate max, exp, sum and divide
+    operations, so we call it (the Foundations softmax chapter writes it out).
     Every row sums to 1, except a row whose keys are all masked, which is all zeros (with zero gradient).
     For float16/bfloat16 inputs the softmax is taken in float32 and cast back.
     """
