@@ -213,7 +213,7 @@ def test_shared_node_gradients_add_up():
 def test_topological_order_handles_deep_graphs():
     x = Value(0.5)
     y = x
-    for _ in range(5000):  # deeper than Python's default recursion limit
+    for _ in range(5000):  # 10,000 operations, deeper than Python's default recursion limit
         y = y * 1.0 + 0.0
     y.backward()
     assert x.grad == 1.0
@@ -249,7 +249,14 @@ def test_the_pages_numbers():
     best_forward, best_central = e.steps[e.forward.argmin()], e.steps[e.central.argmin()]
     assert 1e-9 <= best_forward <= 1e-7 and 1e-10 <= e.forward.min() <= 1e-8  # page: ~3e-9 near h = 1e-8
     assert 1e-6 <= best_central <= 1e-5 and 1e-12 <= e.central.min() <= 1e-10  # page: ~1e-11 near h = 3e-6
-    assert e.autodiff <= 1e-15  # page: exact to rounding (0 here)
+    assert e.autodiff == 0.0  # page: matches the hand-written formula exactly at x = 0.7
+    from mlatlas.deep_learning.figures.autodiff import f, f_prime
+
+    for x in np.linspace(-3.0, 3.0, 61):  # page: within two units in the last place on [-3, 3]
+        v = Value(float(x))
+        f(v).backward()
+        exact = f_prime(float(x))
+        assert abs(v.grad - exact) <= 2 * np.spacing(abs(exact))
     assert e.forward[-1] > 1e-2 and e.forward[0] > 1e-3  # both ends of the V are bad
     assert 1e-2 < e.forward[0] < 5e-2 and 5e-4 < e.central[0] < 5e-3  # alt: ~2e-2 and ~1e-3 at h = 1e-14
     y, leaves = neuron()
