@@ -222,7 +222,8 @@ def sinkhorn_divergence(
 ) -> SinkhornDivergence:
     """Debiased entropic OT between point clouds x: (M, F), y: (N, F) with squared Euclidean cost.
 
-    S_ε(α, β) = W_ε(α, β) - ½ W_ε(α, α) - ½ W_ε(β, β)      (Genevay, Peyré & Cuturi 2018, eq. (4))
+    S_ε(α, β) = W_ε(α, β) - ½ W_ε(α, α) - ½ W_ε(β, β)      (half of Genevay, Peyré & Cuturi 2018's
+                                                          2 W_ε(α, β) - W_ε(α, α) - W_ε(β, β); POT's scale)
     where W_ε = <P_ε, C> is the transport cost of the entropic plan. W_ε(α, α) > 0 is the blur that
     entropy adds even between identical clouds; subtracting it makes S_ε(α, α) = 0 and S_ε → W_2²
     as ε → 0. The cross term uses ``sinkhorn_log`` (small ε is safe); the two self terms use
