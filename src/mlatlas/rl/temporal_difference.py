@@ -2,6 +2,7 @@
 
 Papers: Sutton (1988), "Learning to Predict by the Methods of Temporal Differences", Machine Learning
 3:9-44 (TD(0)); Rummery, Niranjan (1994), "On-line Q-learning using connectionist systems" (SARSA);
+Watkins (1989), "Learning from Delayed Rewards", PhD thesis (Q-learning), with the convergence proof in
 Watkins, Dayan (1992), "Q-learning", Machine Learning 8:279-292.
 Replace the expectation in the Bellman equation by one sampled transition and move the estimate a
 step towards it; Q-learning's target takes the max, so it learns Q* while behaving exploratorily.
