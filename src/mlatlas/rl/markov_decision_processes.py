@@ -50,7 +50,7 @@ class ValueIterationResult(NamedTuple):
 class PolicyIterationResult(NamedTuple):
     V: np.ndarray  # (S,)
     policy: np.ndarray  # (S,)
-    iterations: int  # number of policy improvements until the policy stopped changing
+    iterations: int  # number of policies evaluated; the last one was left unchanged by improvement
 
 
 def check_mdp(mdp: MDP) -> None:
