@@ -159,3 +159,21 @@ def test_the_figures_numbers():
     assert round(curve.losses[60], 4) == 0.0035 and alphas[60] == 1.0
     assert 1.0 < alphas[np.argmin(curve.losses)] < 1.5
     assert ll.flatten(trained).size == 337
+
+
+def test_the_figures_network_separates_the_data_and_sits_at_the_bottom_of_its_slice():
+    """loss-landscapes.md: the trained network classifies every training point correctly (why the loss
+    keeps falling past alpha = 1 without L2), and the right panel's deepest point is the trained network."""
+    from mlatlas.foundations.figures.loss_landscapes import _trained_moons
+
+    start, trained, loss, rng = _trained_moons()
+    x, y = nn_.make_dataset("moons", 200, np.random.default_rng(0), noise=0.1)  # the figure's data
+    probs = np.asarray(nn_.loss_and_gradients(trained, x, y, activation="tanh").probs).ravel()
+    assert np.all((probs > 0.5) == (np.asarray(y).ravel() > 0.5))  # 200 of 200 correct
+    line = ll.linear_path(loss, start, trained, np.linspace(0.0, 1.0, 41)).losses
+    assert np.all(np.diff(line) < 0)  # the caption's "downhill all the way" from alpha = 0 to 1
+    d1 = ll.filter_normalize(ll.random_direction(trained, rng), trained)  # the figure's directions
+    d2 = ll.filter_normalize(ll.random_direction(trained, rng), trained)
+    grid = np.linspace(-1.0, 1.0, 41)
+    surface = ll.slice_2d(loss, trained, d1, d2, grid, grid)
+    assert np.unravel_index(np.argmin(surface.losses), surface.losses.shape) == (20, 20)  # the centre
