@@ -7,7 +7,7 @@ CUDA → MPS → CPU. The roofline demo calls it; the other demos and tests of t
 to run on the CPU and never hard-code "cuda" either.
 
 MLX is not a PyTorch backend: it is reported by ``describe_devices`` (if installed) but never
-selected, because tensors cannot move between MLX and torch without a copy through NumPy.
+selected, because its arrays reach torch only through a bridge (NumPy, DLPack), usually as a copy.
 """
 
 from __future__ import annotations
@@ -103,9 +103,12 @@ def arm_cpu_has_bf16() -> bool:
 
 
 def supports_bfloat16(device: torch.device) -> bool:
-    """Whether bfloat16 matmuls run natively (not emulated) on ``device``, as far as we can tell."""
+    """Whether bfloat16 matmuls run natively (not emulated) on ``device``, as far as we can tell.
+
+    On CUDA this is torch's default answer, which is also True on pre-Ampere GPUs (V100, T4) where
+    bf16 is only emulated (``including_emulation=True``)."""
     if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
+        return bool(torch.cuda.is_bf16_supported())  # True from compute capability 8.0; see above
     if device.type == "mps":
         major = macos_major_version()
         return major is not None and major >= 14  # MPS supports bfloat16 from macOS 14
