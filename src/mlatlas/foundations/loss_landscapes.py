@@ -82,8 +82,9 @@ def filter_normalize(direction: Params, params: Params) -> Params:
     """Rescale each filter of ``direction`` to the norm of the matching filter of ``params``:
     d_j <- d_j / ||d_j|| * ||theta_j||, for every column j of every W (Li et al., 2018, Sec. 4).
 
-    Bias directions are set to zero, as Li et al. do for biases and batch-norm parameters. A slice
-    drawn this way does not change when a ReLU network is rescaled without changing its function.
+    Bias directions are set to zero, as Li et al.'s released code does by default for biases and
+    batch-norm parameters (``ignore='biasbn'``). A slice drawn this way does not change when a ReLU
+    network is rescaled by c > 0 (a layer's weights and biases times c, the next weights over c).
     """
     _check_same_shapes(direction, params, "filter_normalize")
     out = []
