@@ -184,3 +184,24 @@ def test_bad_inputs_raise():
         mp.autocast_forward(torch.nn.Linear(2, 2), torch.zeros(1, 2), torch.float64)
     with pytest.raises(ValueError, match="empty"):
         mp.fp16_fate(torch.zeros(0))
+
+
+def test_the_figures_alt_texts():
+    """fp16_underflow: gradients centred near 2^-18, none flushed and under 1% subnormal by S = 2^12.
+    loss_scale_history: log2 S climbs by one every 4 steps from 10 to 19, first overflows there,
+    then saw-tooths between 19 and 20 (the same 60-step run as the figure)."""
+    import math
+
+    import numpy as np
+
+    g = mp.activation_gradients()
+    assert -19 < np.median(np.log2(g.abs().numpy())) < -17
+    at_2_12 = mp.fp16_fate(g, 2.0**12)
+    assert at_2_12.zero == 0 and at_2_12.subnormal < 0.01
+    model, loss_fn = tiny_problem()
+    run = mp.train_fp16_with_loss_scaling(model, loss_fn, 60, lr=0.05, init_scale=2.0**10, growth_interval=4)
+    log2_scale = [round(math.log2(s)) for s in run.scales]
+    first = run.skipped.index(True)
+    assert log2_scale[:first + 1] == [10 + k // 4 for k in range(first + 1)] and log2_scale[first] == 19
+    assert set(log2_scale[first + 5:]) == {19, 20}
+    assert all(log2_scale[s] == 20 for s, skipped in enumerate(run.skipped) if skipped and s > first)

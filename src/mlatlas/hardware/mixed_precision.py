@@ -66,7 +66,8 @@ def update_scale(
     backoff_factor: float = 0.5,
     growth_interval: int = 2000,
 ) -> LossScaleState:
-    """The dynamic loss-scale rule (Micikevicius et al. 2017, §3.2, as in torch.amp.GradScaler).
+    """The dynamic loss-scale rule of torch.amp.GradScaler. Micikevicius et al. (2017, §3.2) scale
+    the loss and skip steps whose gradients overflow; the rule below also adapts S as it goes.
 
     overflow:            S ← S · backoff,  tracker ← 0   (and the optimiser step was skipped)
     clean, tracker+1 = N: S ← S · growth,   tracker ← 0   (N = growth_interval)
