@@ -98,3 +98,20 @@ def test_errors():
         rope_cos_sin(torch.arange(3), 15)
     with pytest.raises(ValueError, match="do not fit"):
         apply_rope(torch.randn(1, 1, 3, 8), *rope_cos_sin(torch.arange(3), 16))
+
+
+def test_long_range_decay_numbers_in_alt_text():
+    """The figure's right panel (and its alt text): <x, R_n x> / D averaged over random x is 1 at
+    offset 0 and about 0.2 at offset 500. Its expectation is trace(R_n) / D = mean_i cos(n theta_i)."""
+    eye = torch.eye(64, dtype=torch.float64)[None, None]  # (1, 1, D, D): rows are basis vectors
+    expected = []
+    for n in (0, 500):
+        cos, sin = rope_cos_sin(torch.full((64,), n), 64, dtype=torch.float64)
+        expected.append(torch.diagonal(apply_rope(eye, cos, sin)[0, 0]).mean().item())  # trace(R_n) / D
+    assert expected[0] == pytest.approx(1.0, abs=1e-12) and 0.15 < expected[1] < 0.25
+    from mlatlas.transformers.figures.rope import scores_depend_on_offset
+
+    fig = scores_depend_on_offset()
+    (line,) = [ln for ax in fig.axes for ln in ax.get_lines()]
+    y = line.get_ydata()
+    assert abs(y[0] - 1) < 0.05 and 0.15 < y[500] < 0.25  # what the alt text quotes

@@ -53,7 +53,8 @@ def rotate_half(x: Tensor) -> Tensor:
 
 
 def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """Rotate x by its positions' angles: ``x * cos + rotate_half(x) * sin`` (RoFormer eq. 34).
+    """Rotate x by its positions' angles: ``x * cos + rotate_half(x) * sin`` (RoFormer eq. 34, which
+    is written for adjacent pairs; this is the same rotation in the half-split layout).
 
     x: (B, H, T, D); cos, sin: (T, D) or (B, T, D) from ``rope_cos_sin`` -> (B, H, T, D).
     """
