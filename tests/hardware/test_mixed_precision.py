@@ -61,6 +61,14 @@ def test_hand_loss_scaling_matches_grad_scaler_step_for_step(growth_interval):
             torch.testing.assert_close(a, b, rtol=0, atol=0)  # same float32 arithmetic, bit for bit
 
 
+def test_grad_scaler_defaults_are_ours_and_the_pages():
+    """The page: GradScaler starts at S = 2^16 and doubles after 2,000 clean steps (halves on overflow)."""
+    scaler = torch.amp.GradScaler("cpu")
+    assert scaler.get_scale() == 2.0**16 == mp.init_loss_scale().scale
+    assert scaler.get_growth_interval() == 2000
+    assert (scaler.get_growth_factor(), scaler.get_backoff_factor()) == (2.0, 0.5)
+
+
 def test_scale_rule_by_hand():
     s = mp.init_loss_scale(1024.0)
     s = mp.update_scale(s, False, growth_interval=2)
