@@ -1,8 +1,8 @@
 """Linear algebra for ML: eigenvectors by power iteration, the SVD, and principal component analysis.
 
-Paper: von Mises & Pollaczek-Geiringer (1929), "Praktische Verfahren der Gleichungsauflösung" (power
-iteration); Eckart & Young (1936), "The approximation of one matrix by another of lower rank",
-Psychometrika 1; Pearson (1901) and Hotelling (1933) for PCA (no arXiv).
+Paper: von Mises & Pollaczek-Geiringer (1929), "Praktische Verfahren der Gleichungsauflösung", ZAMM 9,
+pp. 152-164 (power iteration); Eckart & Young (1936), "The approximation of one matrix by another of
+lower rank", Psychometrika 1; Pearson (1901) and Hotelling (1933) for PCA (no arXiv).
 Repeatedly multiplying a vector by a symmetric matrix turns it towards the top eigenvector, at a rate
 |lambda_2 / lambda_1| per step; deflation peels off one eigenpair after another; the SVD and PCA follow.
 
