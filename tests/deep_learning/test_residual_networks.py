@@ -139,6 +139,22 @@ def test_a_small_resnet_learns_the_digits():
     assert abs(result.test_accuracy - 0.91) < 0.005  # page: it reaches 91% with seed 0
 
 
+@pytest.mark.slow
+def test_the_demo_run_quoted_on_the_page():
+    from mlatlas.deep_learning.residual_networks import demo
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the page's run: seed 0, one thread
+    try:
+        results = demo()  # 33 conv layers, plain and residual, 150 steps of 32: about 40 s of CPU
+    finally:
+        torch.set_num_threads(threads)
+    plain, residual = results["plain"], results["residual"]
+    assert round(residual.test_accuracy, 3) == 0.942 and round(plain.test_accuracy, 3) == 0.383  # page
+    assert round(float(np.mean(residual.losses[-20:])), 2) == 0.08  # page: training loss 0.08
+    assert round(float(np.mean(plain.losses[-20:])), 2) == 1.13  # page: 1.13
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="weight has 8 input channels"):
         ResidualBlock(BlockConfig(8, 8))(torch.randn(2, 4, 8, 8))

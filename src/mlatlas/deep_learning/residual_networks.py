@@ -9,7 +9,7 @@ Basic block (He et al. 2016, eq. 1 and Fig. 2; eq. 2 when the shape changes)::
 
     F(x) = BN(conv3x3(relu(BN(conv3x3(x)))))
     y    = relu(F(x) + x)              same shape
-    y    = relu(F(x) + W_s x)          W_s = BN(conv1x1, stride 2) when the width or resolution changes
+    y    = relu(F(x) + W_s x)          W_s = BN(conv1x1) when the shape changes (stride 2 if it halves)
 
 The convolutions and BatchNorm are this book's own (``convolutions.conv2d``, ``normalization``).
 Shapes: images (B, C, H, W).
