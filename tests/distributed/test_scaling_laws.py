@@ -110,5 +110,7 @@ def test_best_run_is_near_the_grammars_entropy():
     assert fit_cached().E < 0.1 * rate  # ... yet the fit puts E at essentially zero
     # the smaller models' loss falls faster with each doubling of D (the opposite bend to a floor's)
     for width in (16, 32):
-        log_loss = np.log([r["loss"] for r in sorted(load_runs(), key=lambda r: r["D"]) if r["width"] == width])
+        log_loss = np.log(
+            [r["loss"] for r in sorted(load_runs(), key=lambda r: r["D"]) if r["width"] == width]
+        )
         assert np.all(np.diff(log_loss, 2) < 0)

@@ -109,3 +109,10 @@ def test_arm_feature_is_read_from_proc_cpuinfo(monkeypatch, tmp_path):
 
         monkeypatch.setattr("builtins.open", fake_open)
         assert devices.arm_cpu_has_bf16() is expected
+
+
+def test_supports_bfloat16_on_cuda_does_not_count_emulation(monkeypatch):
+    asked = []
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **kw: asked.append(kw) or False)
+    assert devices.supports_bfloat16(torch.device("cuda")) is False  # a V100: emulated bf16 only
+    assert asked == [{"including_emulation": False}]

@@ -27,8 +27,12 @@ def test_kernel_intensities_are_the_textbook_ones():
     assert flops / nbytes == pytest.approx(512 / 4)  # 4T²D / (16 T D) = T/4
 
 
-@verifies("roofline", against="measured numbers reported on the page", tol="n/a",
-          note="the measurement runs and the cached JSON round-trips")
+@verifies(
+    "roofline",
+    against="measured numbers reported on the page",
+    tol="n/a",
+    note="the measurement runs and the cached JSON round-trips",
+)
 def test_quick_measurement_runs_and_round_trips(tmp_path):
     m = rl.measure(torch.device("cpu"), quick=True)
     assert m.peak > 0 and m.stream_bandwidth > 0
@@ -57,6 +61,7 @@ def test_broken_cache_is_a_clear_error():
 
 def test_demo_parses_its_flags(monkeypatch, capsys):
     seen = {}
+
     def fake_main(save, quick, threads):
         seen.update(save=save, quick=quick, threads=threads)
 
@@ -82,7 +87,9 @@ def test_cached_kernels_sit_where_the_page_says():
     it; the 256 matmul touches the flat roof, the 1024 matmul and attention reach about half of it."""
     m = rl.load_cached()
     ridge = rl.ridge_point(m.peak, m.stream_bandwidth)
-    share = {k.name: k.achieved / rl.attainable_flops(k.intensity, m.peak, m.stream_bandwidth) for k in m.kernels}
+    share = {
+        k.name: k.achieved / rl.attainable_flops(k.intensity, m.peak, m.stream_bandwidth) for k in m.kernels
+    }
     for k in m.kernels:
         assert (k.intensity < ridge) == (k.name in ("vector add", "softmax", "layer norm")), k.name
     assert share["matmul 256"] > 0.95  # 1.005: a hair above the roof (the caveat on the page)

@@ -105,10 +105,10 @@ def arm_cpu_has_bf16() -> bool:
 def supports_bfloat16(device: torch.device) -> bool:
     """Whether bfloat16 matmuls run natively (not emulated) on ``device``, as far as we can tell.
 
-    On CUDA this is torch's default answer, which is also True on pre-Ampere GPUs (V100, T4) where
-    bf16 is only emulated (``including_emulation=True``)."""
+    On CUDA we ask torch with ``including_emulation=False``: its default answer is also True on
+    pre-Ampere GPUs (V100, T4), where bf16 is only emulated."""
     if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())  # True from compute capability 8.0; see above
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))  # compute capability >= 8.0
     if device.type == "mps":
         major = macos_major_version()
         return major is not None and major >= 14  # MPS supports bfloat16 from macOS 14

@@ -43,7 +43,7 @@ def gridworld_values_and_convergence():
         bottom.semilogy(k, errors, color=colour, label=name)
         bottom.semilogy(k, errors[0] * m.gamma ** (k - 1), ls="--", lw=1, color=colour)
     bottom.set_xlabel("sweep k")
-    bottom.set_ylabel("max |v_{k+1} − v_k|")
-    bottom.set_title("value iteration (solid) and the γ^k bound (dashed)")
+    bottom.set_ylabel("max |v_k − v_{k−1}|")
+    bottom.set_title("value iteration (solid) and the γ^(k−1) bound (dashed)")
     bottom.legend()
     return fig
