@@ -140,3 +140,18 @@ def test_bad_input_says_what_to_fix():
         fit(X, y[:-1], Hyperparameters(1.0, 1.0, 0.1))
     with pytest.raises(ValueError, match="must be positive"):
         fit(X, y, Hyperparameters(1.0, -1.0, 0.1))
+
+
+def test_short_length_scales_buy_little_fit_but_cost_complexity():
+    """The page's reading of the evidence panel (s^2 and noise at their fitted values): from l = 1 down to
+    0.1 the data-fit term -1/2 y^T K_y^-1 y gains at most ~2 nats (and falls again below l = 0.4), while
+    the complexity term -1/2 log|K_y| drops by more than 25 nats."""
+    X, y = toy_data(0)
+    best = optimise_hyperparameters(X, y, Hyperparameters(1.0, 1.0, 1.0), "rbf").params
+    scales = np.logspace(-1, 0, 21)  # 0.1 ... 1
+    posts = [fit(X, y, Hyperparameters(best.variance, l, best.noise), "rbf") for l in scales]
+    data_fit = np.array([-0.5 * y @ p.alpha for p in posts])
+    complexity = np.array([-np.log(np.diag(p.L)).sum() for p in posts])
+    assert data_fit.max() - data_fit[-1] < 2.5  # little better fit than at l = 1 (2.1 nats at best)
+    assert data_fit[0] < data_fit[-1]  # and at l = 0.1 a worse one
+    assert complexity[-1] - complexity[0] > 25.0
