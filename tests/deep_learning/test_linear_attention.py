@@ -82,3 +82,14 @@ def test_feature_map_is_positive_and_costs_cross_at_t_equals_d():
     assert big["softmax"] / big["linear"] == 64  # page: at T = 4096, D = 64, 64x fewer multiply-adds
     ratios = [attention_costs(t, 64)["softmax"] / attention_costs(t, 64)["linear"] for t in (256, 4096)]
     assert ratios == [4, 64]  # page: the counts predict the demo's ratio goes from 4 to 64
+
+
+def test_the_weight_matrix_has_rank_at_most_d_unless_masked():
+    # page: the non-causal weight matrix phi(Q) phi(K)^T, rows normalised, has rank <= D for any T;
+    # the causal mask breaks the low rank
+    q, k, _ = qkv(5, t=32, d=4)
+    a = linear_similarity()(q, k)  # (B, H, T, T)
+    weights = a / a.sum(dim=-1, keepdim=True)
+    assert int(torch.linalg.matrix_rank(weights).max()) == 4
+    masked = weights * torch.tril(torch.ones(32, 32, dtype=torch.float64))
+    assert int(torch.linalg.matrix_rank(masked).min()) == 32

@@ -4,7 +4,7 @@ Paper: Katharopoulos, Vyas, Pappas, Fleuret (2020), "Transformers are RNNs: Fast
 Transformers with Linear Attention", arXiv:2006.16236.
 Replace the softmax's exp(q . k) by a product of feature maps phi(q) . phi(k); then the sum over keys
 can be taken *before* the queries arrive, so attention costs O(T D^2) instead of O(T^2 D), and causal
-attention becomes a recurrence with a (D, D) state: an RNN.
+attention becomes a recurrence with a fixed-size state, S (D, D_v) and z (D,): an RNN.
 
 General attention (Katharopoulos et al., section 3.1), with similarity sim(q, k)::
 
