@@ -156,4 +156,28 @@ def test_masking_follows_80_10_10():
 def test_tiny_pretraining_beats_chance():
     rec = pretrain(steps=20, batch_size=16, eval_every=20, num_sentences=300)
     first, last = rec["history"][0], rec["history"][-1]
-    assert last["test_loss"] < first["test_loss"] - 0.3  # from log(41) ≈ 3.7 at init
+    assert last["test_loss"] < first["test_loss"] - 0.3  # from about log(34) ≈ 3.5 at init (34 words)
+
+
+def test_committed_run_matches_the_page():
+    """The numbers bert.md quotes from the committed run record (bert_run.json) and its defaults."""
+    import inspect
+    import json
+
+    from mlatlas.transformers.bert import RUN_JSON, word_vocabulary
+
+    rec = json.loads(RUN_JSON.read_text())
+    cfg = rec["config"]
+    assert (cfg["num_layers"], cfg["hidden_size"], cfg["num_heads"]) == (2, 64, 4)
+    assert cfg["vocab_size"] == len(word_vocabulary()) == 34
+    assert (rec["steps"], rec["batch_size"]) == (600, 64)
+    assert inspect.signature(pretrain).parameters["num_sentences"].default == 20_000
+    first, last = rec["history"][0], rec["history"][-1]
+    assert (first["step"], last["step"]) == (0, 600)
+    assert round(first["test_loss"], 1) == 3.5 and round(first["test_accuracy"], 2) == 0.03
+    assert round(last["test_loss"], 1) == 1.3 and round(last["test_accuracy"], 2) == 0.42
+    assert rec["probes"] == {
+        "the [MASK] fox sees a house .": ["lazy", "brave", "bright"],
+        "a robot [MASK] the river .": ["likes", "sees", "paints"],
+        "the cat likes [MASK] bird .": ["the", "a", "."],
+    }

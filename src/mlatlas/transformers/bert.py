@@ -6,8 +6,10 @@ Bidirectional Transformers for Language Understanding", arXiv:1810.04805.
 An encoder sees the whole sentence at once (no causal mask), so it cannot be trained to predict the
 next token; instead 15 % of the tokens are hidden and the model predicts them from both sides. Of the
 chosen tokens 80 % become [MASK], 10 % a random token and 10 % stay, so the model cannot rely on
-seeing [MASK] at fine-tuning time. The layout follows the paper (post-LayerNorm blocks, exact GELU,
-token + position + segment embeddings), so weights load into Hugging Face's ``BertForMaskedLM``.
+seeing [MASK] at fine-tuning time. The layout follows the paper (post-LayerNorm blocks, token + position
++ segment embeddings), with the exact (erf) GELU of Hugging Face's ``hidden_act="gelu"`` (Google's
+TensorFlow release uses the tanh approximation, within 5e-4 of it), so weights load into Hugging Face's
+``BertForMaskedLM``.
 
 Shapes: B batch, T sequence, C hidden width, H heads, V vocabulary.
 """
