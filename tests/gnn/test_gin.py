@@ -87,7 +87,7 @@ def test_wl_agrees_with_networkx_hash(pair, rounds):
     g1, g2 = pair
     same_hash = nx.weisfeiler_lehman_graph_hash(g1, iterations=rounds) == nx.weisfeiler_lehman_graph_hash(
         g2, iterations=rounds
-    )  # networkx starts from degrees, which is our first round; `iterations` counts it
+    )  # networkx starts from degrees, our first round; since networkx 3.5 `iterations` counts it
     ours = wl_distinguishes(
         (edges_of(g1), g1.number_of_nodes()), (edges_of(g2), g2.number_of_nodes()), rounds
     )
