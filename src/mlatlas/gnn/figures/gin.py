@@ -35,7 +35,7 @@ def star_versus_path():
         (axes[1], PATH, path_pos, colors[1][2], "path"),
     ):
         draw_graph(ax, pos, edges, [PALETTE[k % len(PALETTE)] for k in c], size=220, edge_alpha=0.8)
-        ax.set_title(f"{name}: WL colours after 2 rounds")
+        ax.set_title(f"{name}\nWL colours after 2 rounds")  # two lines: one line ran into the next title
         ax.set_xlim(-1.9, 1.9)
         ax.set_ylim(-1.3, 1.5)
     gaps = {reduce: embedding_gap(reduce) for reduce in ("sum", "mean", "max")}
