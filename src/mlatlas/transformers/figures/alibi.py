@@ -21,11 +21,13 @@ def biases_per_head():
         ax.set_yticks([])
         ax.set_xlabel("key")
     axes[0].set_ylabel("query")
-    fig.colorbar(image, ax=axes[:3], shrink=0.8, label="bias")
+    bar = fig.colorbar(image, ax=axes[:3], shrink=0.8)
+    bar.ax.set_title("bias", fontsize=9)  # above the bar: a side label read as the next panel's axis
     k = torch.arange(0, 60)
     for h, color in zip((0, 3, 7), PALETTE):
         axes[3].plot(k, torch.exp(-alibi_slopes(8)[h] * k), color=color, label=f"head {h + 1}")
     axes[3].set_xlabel("distance k")
+    axes[3].set_ylabel("factor")
     axes[3].set_title("weight factor e^(−mk)")
     axes[3].legend(fontsize=7)
     return fig
