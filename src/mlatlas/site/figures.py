@@ -13,6 +13,7 @@ rebuild; changed ones are drawn in fresh worker processes, so edits to the code 
 from __future__ import annotations
 
 import ast
+import atexit
 import hashlib
 import importlib.util
 import io
@@ -210,9 +211,11 @@ def _run_in_pool(
 ) -> list[tuple[str, str]]:
     """Run each group of jobs in turn in one worker of a spawned pool (`pool`, or a new one), calling
     `finish(job, text, error, seconds)` as results come; returns the jobs lost to a worker that died.
-    The pool is shut down on return."""
+    The pool is shut down on return without waiting for its processes to exit: a worker that has
+    imported torch takes about a second to finish, which the build spends writing the site instead."""
     lost: list[tuple[str, str]] = []
-    with pool or _new_pool(_workers_for(len(groups))) as running:
+    running = pool or _new_pool(_workers_for(len(groups)))
+    try:
         futures = [(jobs, running.submit(run_group, jobs)) for jobs in groups]
         for jobs, fut in futures:
             try:
@@ -222,6 +225,8 @@ def _run_in_pool(
                 continue
             for job, (text, err, seconds) in zip(jobs, outcomes, strict=True):
                 finish(job, text, err, seconds)
+    finally:
+        running.shutdown(wait=False, cancel_futures=True)
     return lost
 
 
@@ -231,6 +236,9 @@ def _init_worker(threads: int) -> None:
     imports matplotlib with the figure style, which nearly every job needs."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
+    # When the pool shuts down, end at once: results are already sent, and tearing down an
+    # interpreter that holds torch, numba and matplotlib took about a second per worker.
+    atexit.register(os._exit, 0)
     import matplotlib
 
     matplotlib.use("Agg")

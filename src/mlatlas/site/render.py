@@ -13,11 +13,13 @@ import html
 import json
 import math
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -110,16 +112,21 @@ def render_bodies(
     figure_cache = cache_dir / "figures" if cache_dir else None
     pool = figures_mod.early_pool(targets, value_targets, figure_cache)
 
-    # Math: every formula of every page in one KaTeX run.
-    try:
-        math_cache = MathCache(cache_dir / "math.json" if cache_dir else None)
-        all_formulas = [f for d in drafts.values() for f, _ in d.formulas]
-        rendered_math = render_formulas(all_formulas, math_cache)
-        math_cache.save()
-    except BaseException:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-        raise
+    # Math: every formula of every page in one KaTeX run, in a thread: KaTeX runs in node, so the
+    # figures' cache keys are computed and their jobs started meanwhile.
+    math_cache = MathCache(cache_dir / "math.json" if cache_dir else None)
+    all_formulas = [f for d in drafts.values() for f, _ in d.formulas]
+    typeset: dict[str, Any] = {}
+
+    def run_katex() -> None:
+        try:
+            typeset["math"] = render_formulas(all_formulas, math_cache)
+            math_cache.save()
+        except BaseException as exc:  # noqa: BLE001 — raised again in the building thread
+            typeset["error"] = exc
+
+    katex = threading.Thread(target=run_katex, name="katex")
+    katex.start()
     done = [0]
 
     def fig_progress(target: str) -> None:
@@ -127,7 +134,19 @@ def render_bodies(
         if progress:
             progress(target, done[0], len(set(targets)) + len(set(value_targets)))
 
-    rendered_figs, computed = figures_mod.render_all(targets, value_targets, figure_cache, fig_progress, pool)
+    try:
+        rendered_figs, computed = figures_mod.render_all(
+            targets, value_targets, figure_cache, fig_progress, pool
+        )
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        katex.join()
+    if "error" in typeset:
+        raise typeset["error"]
+    rendered_math = typeset["math"]
 
     bodies: dict[str, Body] = {}
     for page in site.pages:
