@@ -225,7 +225,7 @@ def main() -> None:
 
     `--save` also writes the hook event log of one backward pass (every rank) to `TIMELINE`.
     """
-    from mlatlas.distributed.launch import device_for, init_from_env
+    from mlatlas.distributed.launch import close, device_for, init_from_env
 
     group = init_from_env()
     rank, world = dist.get_rank(group), dist.get_world_size(group)
@@ -270,7 +270,7 @@ def main() -> None:
             data = {"world": world, "bucket_numel": sizes, "events": all_events}
             TIMELINE.write_text(json.dumps(data, indent=1) + "\n")
             print(f"wrote {TIMELINE}")
-    dist.destroy_process_group()
+    close(group)
 
 
 def demo(nproc: int = 2) -> None:

@@ -121,6 +121,14 @@ def init_from_env(timeout_s: float = 60.0) -> dist.ProcessGroup:
     return dist.group.WORLD
 
 
+def close(group: dist.ProcessGroup) -> None:
+    """Leave the process group together: a barrier, then destroy it. A rank that tore down its gloo
+    group while the other still computed was once aborted at exit ("terminate called without an
+    active exception"), failing a torchrun run whose results were all correct."""
+    dist.barrier(group=group)
+    dist.destroy_process_group()
+
+
 def device_for(group: dist.ProcessGroup) -> torch.device:
     """The device this rank computes on: its GPU under NCCL, the CPU under gloo."""
     if dist.get_backend(group) == "nccl":
@@ -154,7 +162,7 @@ def _spawned(fn, rank: int, world: int, port: int, kwargs: dict, out: str, timeo
         )
         result = fn(dist.group.WORLD, **kwargs)
         torch.save(result, Path(out) / f"rank{rank}.pt")
-        dist.destroy_process_group()
+        close(dist.group.WORLD)
     except BaseException:
         (Path(out) / f"rank{rank}.err").write_text(traceback.format_exc())
         raise SystemExit(1) from None

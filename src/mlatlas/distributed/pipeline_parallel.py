@@ -196,7 +196,7 @@ TIMELINE = Path(__file__).parent / "data" / "pipeline_schedule.json"
 def main() -> None:
     """The demo program: GPipe then 1F1B on this many stages; gradients checked, bubble measured."""
     from mlatlas.distributed.data_parallel import regression_data
-    from mlatlas.distributed.launch import init_from_env
+    from mlatlas.distributed.launch import close, init_from_env
 
     group = init_from_env()
     rank, p = dist.get_rank(group), dist.get_world_size(group)
@@ -236,7 +236,7 @@ def main() -> None:
         TIMELINE.parent.mkdir(exist_ok=True)
         TIMELINE.write_text(json.dumps(saved, indent=1) + "\n")
         print(f"wrote {TIMELINE}")
-    dist.destroy_process_group()
+    close(group)
 
 
 def demo(nproc: int = 2) -> None:

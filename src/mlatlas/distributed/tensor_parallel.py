@@ -209,7 +209,7 @@ class ParallelBlock(nn.Module):
 
 def main() -> None:
     """The demo program: a GPT block split over the ranks, checked against the unsharded block."""
-    from mlatlas.distributed.launch import init_from_env
+    from mlatlas.distributed.launch import close, init_from_env
     from mlatlas.transformers.gpt import GPTConfig
 
     group = init_from_env()
@@ -235,7 +235,7 @@ def main() -> None:
         print(f"largest difference from the unsharded block: output {gaps[0]:.1e}, ", end="")
         print(f"input gradient {gaps[1]:.1e}")
         print(f"forward + backward on rank 0: {elapsed * 1e3:.1f} ms (2 all-reduces forward, 4 backward)")
-    dist.destroy_process_group()
+    close(group)
 
 
 def demo(nproc: int = 2) -> None:

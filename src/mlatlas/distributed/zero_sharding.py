@@ -174,7 +174,7 @@ class ZeroAdamW:
 def main() -> None:
     """The demo program: ZeRO-1 and ZeRO-2 against plain AdamW, and the memory each rank keeps."""
     from mlatlas.distributed.data_parallel import broadcast_parameters, mlp, regression_data, shard_batch
-    from mlatlas.distributed.launch import init_from_env
+    from mlatlas.distributed.launch import close, init_from_env
 
     group = init_from_env()
     rank, world = dist.get_rank(group), dist.get_world_size(group)
@@ -204,7 +204,7 @@ def main() -> None:
                 f"optimizer {measured.optimizer:,}; total {measured.total:,} "
                 f"(formula {formula.total:,}; unsharded {base.total:,}, {measured.total / base.total:.2f}x)"
             )
-    dist.destroy_process_group()
+    close(group)
 
 
 def demo(nproc: int = 2) -> None:
