@@ -292,6 +292,11 @@ def _fallback(g: Graph) -> Placed:
     return Placed(positions, routes, w, h)
 
 
+def _all_graphs(overview: Graph, details: list[tuple[str, str, str, Graph]]) -> list[Graph]:
+    """The graphs the home page lays out in one ELK run: the areas, then each area's pages."""
+    return [overview] + [g for *_, g in details]
+
+
 _LAID_OUT: dict[str, list[dict]] = {}  # ELK's output by input key, for the life of the process
 
 
@@ -302,9 +307,9 @@ def prepare(site: Site, cache_dir: Path | None) -> threading.Thread:
 
     def run() -> None:
         try:
-            overview, details = build_graphs(site, "")
+            overview, details = build_graphs(site, "")  # the home page's prefix, as atlas_map gets it
             if details:
-                layout_graphs([overview] + [g for *_, g in details], cache_dir)
+                layout_graphs(_all_graphs(overview, details), cache_dir)
         except Exception:  # noqa: BLE001 — a site with problems: the build itself reports them
             return
 
@@ -423,7 +428,7 @@ def atlas_map(site: Site, prefix: str, cache_dir: Path | None = None) -> str:
     overview, details = build_graphs(site, prefix)
     if not details:
         return ""
-    placed = layout_graphs([overview] + [g for *_, g in details], cache_dir)
+    placed = layout_graphs(_all_graphs(overview, details), cache_dir)
     colours = area_colours(site)
     pages = sum(len([n for n in g.nodes if n.kind == "page"]) for *_, g in details)
     parts = [
